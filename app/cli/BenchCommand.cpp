@@ -1,0 +1,112 @@
+// kevo-cli bench harness: what an evaluation costs beyond the kernel's own time, and how many
+// evaluations a minute the harness sustains, for cached and for fresh builds. Method in
+// docs/benchmarks.md.
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <numeric>
+#include <random>
+
+#include "CliSupport.h"
+#include "Commands.h"
+#include "problem/ProblemLibrary.h"
+
+namespace kevo::cli {
+
+namespace {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+int runBenchCommand(const std::vector<std::string>& argv) {
+  Args args(argv, {"problem", "evals", "shape-set"}, {"json"});
+  if (args.positional().empty() || args.positional()[0] != "harness")
+    throw UsageError("bench needs a target: kevo-cli bench harness");
+  int evals = 5;
+  if (auto n = args.value("evals")) evals = std::max(1, std::stoi(*n));
+  std::string shapeSet = args.value("shape-set").value_or("inference");
+  std::vector<std::filesystem::path> dirs;
+  for (const auto& p : args.values("problem")) dirs.push_back(problem::resolveProblemDir(p));
+  if (dirs.empty()) dirs = problem::bundledProblemDirs();
+
+  hw::HardwareInfo info = machineHardware();
+  eval::Evaluator evaluator = makeEvaluator(info);
+  std::mt19937_64 rng(std::random_device{}());
+  bool json = args.flag("json");
+
+  std::vector<std::vector<std::string>> rows = {{"problem", "fresh eval", "compile", "cached eval",
+                                                 "kernel time", "overhead"}};
+  nlohmann::json perProblem = nlohmann::json::array();
+  std::vector<double> allOverheads, allCachedWalls, allFreshWalls, allCompiles;
+  for (const auto& dir : dirs) {
+    problem::Problem p = problem::loadProblem(dir);
+    if (!p.findShapeSet(shapeSet)) continue;
+    // The reference as the candidate, made unique so the first build misses the cache.
+    std::string source = readTextFile(p.referenceCpu->source.string()) +
+                         "\n// kevo bench nonce " + std::to_string(rng()) + "\n";
+    eval::EvalOptions options;
+    options.shapeSets = {shapeSet};
+    options.role = eval::KernelRole::Candidate;
+    auto fresh = evaluator.evaluate(p, source, "bench", options);
+    if (fresh.verdict != eval::Verdict::Ok) {
+      std::cerr << p.id << ": " << fresh.detail << "\n";
+      continue;
+    }
+    std::vector<double> walls, overheads, kernels;
+    for (int i = 0; i < evals; ++i) {
+      auto r = evaluator.evaluate(p, source, "bench", options);
+      walls.push_back(r.wallSeconds);
+      kernels.push_back(r.kernelSeconds);
+      overheads.push_back(r.wallSeconds - r.kernelSeconds);
+    }
+    double freshOverhead = fresh.wallSeconds - fresh.kernelSeconds - fresh.build.compileSeconds;
+    allOverheads.insert(allOverheads.end(), overheads.begin(), overheads.end());
+    allCachedWalls.insert(allCachedWalls.end(), walls.begin(), walls.end());
+    allFreshWalls.push_back(fresh.wallSeconds);
+    allCompiles.push_back(fresh.build.compileSeconds);
+    rows.push_back({p.id, formatSeconds(fresh.wallSeconds), formatSeconds(fresh.build.compileSeconds),
+                    formatSeconds(median(walls)), formatSeconds(median(kernels)),
+                    formatSeconds(median(overheads))});
+    perProblem.push_back({{"problem", p.id},
+                          {"shape_set", shapeSet},
+                          {"fresh_wall_seconds", fresh.wallSeconds},
+                          {"fresh_compile_seconds", fresh.build.compileSeconds},
+                          {"fresh_overhead_seconds", freshOverhead},
+                          {"cached_wall_seconds_median", median(walls)},
+                          {"kernel_seconds_median", median(kernels)},
+                          {"overhead_seconds_median", median(overheads)},
+                          {"cached_evals", evals}});
+    if (!json) std::cerr << "  " << p.id << " done\n";
+  }
+  double meanCached = allCachedWalls.empty() ? 0 : std::accumulate(allCachedWalls.begin(), allCachedWalls.end(), 0.0) / double(allCachedWalls.size());
+  double meanFresh = allFreshWalls.empty() ? 0 : std::accumulate(allFreshWalls.begin(), allFreshWalls.end(), 0.0) / double(allFreshWalls.size());
+  nlohmann::json summary = {
+      {"overhead_seconds_median", median(allOverheads)},
+      {"overhead_seconds_max", allOverheads.empty() ? 0 : *std::max_element(allOverheads.begin(), allOverheads.end())},
+      {"cached_evals_per_minute", meanCached > 0 ? 60 / meanCached : 0},
+      {"fresh_evals_per_minute", meanFresh > 0 ? 60 / meanFresh : 0},
+      {"compile_seconds_median", median(allCompiles)},
+      {"target_overhead_seconds", 0.05}};
+  if (json) {
+    printJson({{"hardware", hw::toJson(info)}, {"shape_set", shapeSet}, {"summary", summary},
+               {"problems", perProblem}});
+  } else {
+    printTable(rows);
+    std::cout << "\noverhead per cached evaluation: median " << formatSeconds(median(allOverheads))
+              << " (target <= 50 ms)\n"
+              << "evaluations per minute: " << formatFixed(summary["cached_evals_per_minute"], 0)
+              << " cached, " << formatFixed(summary["fresh_evals_per_minute"], 0)
+              << " fresh (compile median " << formatSeconds(median(allCompiles)) << ")\n"
+              << "overhead = wall time of an evaluation minus the measured time of every kernel "
+                 "call in it (reference, candidate, baseline)\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace kevo::cli

@@ -1,0 +1,23 @@
+// The kevo-cli commands; each returns an exit code of CliSupport.h. docs/cli.md documents them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "eval/EvaluationResult.h"
+
+namespace kevo::cli {
+
+int runProblemsCommand(const std::vector<std::string>& args);
+int runHwCommand(const std::vector<std::string>& args);
+int runEvalCommand(const std::vector<std::string>& args);
+int runSurveyCommand(const std::vector<std::string>& args);
+int runBenchCommand(const std::vector<std::string>& args);
+
+// The readable report of one evaluation (shared by eval and survey).
+void printEvaluation(const eval::EvaluationResult& result);
+// Appends an evaluation to a session file (created if missing).
+void recordInSession(const std::string& sessionPath, const eval::EvaluationResult& result,
+                     const std::string& source, const std::string& flags);
+
+}  // namespace kevo::cli

@@ -1,0 +1,506 @@
+#include "eval/Evaluator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "eval/ArenaLayout.h"
+#include "eval/OutputCheck.h"
+#include "eval/SharedArena.h"
+#include "eval/WorkerClient.h"
+#include "problem/InputGenerator.h"
+#include "util/Paths.h"
+
+namespace kevo::eval {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using problem::ConcreteShapes;
+using problem::Problem;
+using problem::ShapeSet;
+
+const char* roleName(KernelRole r) {
+  switch (r) {
+    case KernelRole::Candidate:
+      return "candidate";
+    case KernelRole::Baseline:
+      return "baseline";
+    case KernelRole::Reference:
+      return "reference";
+    case KernelRole::Canary:
+      return "canary";
+  }
+  return "?";
+}
+
+fs::path defaultWorkerPath() {
+  if (const char* env = std::getenv("KEVO_WORKER"); env && *env) return env;
+  return util::executableDir() / "kevo-worker";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string readFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string signalText(int sig) {
+  const char* name = sigabbrev_np(sig);
+  std::string s = std::string("SIG") + (name ? name : std::to_string(sig).c_str());
+  if (const char* d = strsignal(sig)) s += std::string(" (") + d + ")";
+  return s;
+}
+
+// Why one call (or the load) failed.
+struct Failure {
+  Verdict verdict;
+  std::string detail;
+  std::optional<Mismatch> mismatch;
+};
+
+Failure fromWorkerFailure(const WorkerFailure& f, double timeout, const std::string& when) {
+  switch (f.kind) {
+    case WorkerFailure::Kind::Timeout:
+      return {Verdict::Timeout,
+              "no return within " + std::to_string(int(timeout * 1000)) + " ms " + when +
+                  " (its process group was killed: SIGTERM, then SIGKILL)",
+              std::nullopt};
+    case WorkerFailure::Kind::Crash:
+      if (f.signal == SIGXCPU)
+        return {Verdict::Timeout, "exceeded the worker's CPU time limit " + when, std::nullopt};
+      if (f.signal)
+        return {Verdict::Crash, "killed by " + signalText(f.signal) + " " + when, std::nullopt};
+      return {Verdict::Crash,
+              "the worker exited" +
+                  (f.exitCode >= 0 ? " with code " + std::to_string(f.exitCode) : std::string()) +
+                  " " + when,
+              std::nullopt};
+    case WorkerFailure::Kind::Protocol:
+      return {Verdict::Rejected, "the worker's replies were tampered with " + when + ": " + f.detail,
+              std::nullopt};
+    case WorkerFailure::Kind::Start:
+      break;
+  }
+  throw EvaluationSetupError("cannot start kevo-worker: " + f.detail);
+}
+
+// One kernel in one worker over one arena, with the parent's checks around every call.
+class KernelSession {
+ public:
+  KernelSession(const EvaluatorConfig& config, const fs::path& library, SharedArena& arena,
+                const ArenaLayout& layout, const ConcreteShapes& shapes, const Problem& problem,
+                bool threadCheck, double timeout)
+      : arena_(arena),
+        layout_(layout),
+        shapes_(shapes),
+        problem_(problem),
+        timeout_(timeout),
+        worker_(config.workerExe, library, arena.fd()) {
+    json load = {{"cmd", "load"},
+                 {"library", worker_.libraryCopy().string()},
+                 {"writable_dir", worker_.workDir().string()},
+                 {"arena_bytes", layout.totalBytes},
+                 {"guard_pages", layout.guardPages},
+                 {"sets", describeSets(shapes, layout)},
+                 {"scalars", shapes.scalars},
+                 {"thread_check", threadCheck}};
+    auto reply = worker_.request(load, 30);
+    if (!reply) {
+      failure_ = fromWorkerFailure(*worker_.failure(), 30, "while loading");
+      return;
+    }
+    if (!reply->value("ok", false)) {
+      std::string error = reply->value("error", "unknown error");
+      Verdict v = reply->value("rejected", false) ? Verdict::Rejected
+                  : error.rfind("dlopen", 0) == 0 || error.find("kevo_kernel") != std::string::npos
+                      ? Verdict::CompileError
+                      : Verdict::Crash;
+      failure_ = Failure{v, "loading failed: " + error, std::nullopt};
+      return;
+    }
+    sandbox_ = reply->value("sandbox", json());
+  }
+
+  const std::optional<Failure>& failure() const { return failure_; }
+  const json& sandbox() const { return sandbox_; }
+  WorkerClient& worker() { return worker_; }
+  double kernelSeconds() const { return kernelSeconds_; }
+
+  uint8_t* at(int64_t offset) { return arena_.data() + offset; }
+
+  void poisonSet(int set, PoisonPattern p) {
+    for (size_t o = 0; o < shapes_.outputs.size(); ++o) {
+      const BufferSlot& s = layout_.outputs[size_t(set)][o];
+      poisonOutput(shapes_.outputs[o], at(s.offset), p);
+      writeCanary(at(s.offset + s.bytes), s.capacity - s.bytes);
+    }
+  }
+
+  // Calls the kernel on `set` and checks everything; returns the worker-measured seconds.
+  // `expected` null: no output comparison (the reference itself).
+  std::optional<double> call(int set, PoisonPattern pattern, bool fullCheck,
+                             const std::vector<std::vector<uint8_t>>* expected,
+                             const std::vector<uint64_t>& inputChecksums, std::mt19937_64& rng,
+                             double* parentSeconds = nullptr) {
+    if (failure_) return std::nullopt;
+    poisonSet(set, pattern);
+    auto start = Clock::now();
+    auto reply = worker_.request({{"cmd", "call"}, {"set", set}}, timeout_);
+    double parent = secondsSince(start);
+    if (!reply) {
+      failure_ = fromWorkerFailure(*worker_.failure(), timeout_, "during the call");
+      return std::nullopt;
+    }
+    if (!reply->contains("rc") || !reply->contains("ns")) {
+      failure_ = Failure{Verdict::Rejected, "the worker's reply was not a call result", std::nullopt};
+      return std::nullopt;
+    }
+    double seconds = double(reply->value("ns", int64_t(0))) * 1e-9;
+    kernelSeconds_ += seconds;
+    if (parentSeconds) *parentSeconds = parent;
+    int rc = reply->value("rc", 0);
+    if (rc != 0) {
+      failure_ = Failure{Verdict::Crash, "kevo_kernel returned " + std::to_string(rc), std::nullopt};
+      return std::nullopt;
+    }
+    if (int left = reply->value("leftover_threads", 0); left > 0) {
+      failure_ = Failure{Verdict::Rejected,
+                         std::to_string(left) +
+                             " thread(s) still running after kevo_kernel returned: work finished "
+                             "after the call would escape the timer",
+                         std::nullopt};
+      return std::nullopt;
+    }
+    for (size_t o = 0; o < shapes_.outputs.size(); ++o) {
+      const BufferSlot& s = layout_.outputs[size_t(set)][o];
+      if (!canaryIntact(at(s.offset + s.bytes), s.capacity - s.bytes)) {
+        failure_ = Failure{Verdict::Rejected,
+                           "wrote past the end of output " + shapes_.outputs[o].name,
+                           std::nullopt};
+        return std::nullopt;
+      }
+    }
+    for (size_t i = 0; i < shapes_.inputs.size(); ++i) {
+      const BufferSlot& s = layout_.inputs[size_t(set)][i];
+      if (checksumBytes(at(s.offset), s.bytes) != inputChecksums[i]) {
+        failure_ = Failure{Verdict::Rejected,
+                           "modified input " + shapes_.inputs[i].name +
+                               " (inputs are read-only; a kernel that writes them could make a "
+                               "later check agree with it)",
+                           std::nullopt};
+        return std::nullopt;
+      }
+    }
+    if (expected) {
+      ++callsChecked_;
+      if (fullCheck) ++fullChecks_;
+      for (size_t o = 0; o < shapes_.outputs.size(); ++o) {
+        const auto& t = shapes_.outputs[o];
+        std::vector<int64_t> indices;
+        if (!fullCheck) {
+          // The kernel cannot know which elements are looked at: any it skips is found with
+          // high probability over the timed calls.
+          indices = {0, t.elements - 1};
+          std::uniform_int_distribution<int64_t> pick(0, t.elements - 1);
+          for (int k = 0; k < 256; ++k) indices.push_back(pick(rng));
+        }
+        auto m = compareOutput(t, at(layout_.outputs[size_t(set)][o].offset),
+                               (*expected)[o].data(), problem_.tolerance, pattern, indices);
+        if (m) {
+          failure_ = Failure{Verdict::WrongAnswer, m->describe(), m};
+          return std::nullopt;
+        }
+      }
+    }
+    return seconds;
+  }
+
+  // Round-trip time of a request that does nothing: what the parent's clock adds to a call.
+  double pingSeconds() {
+    double best = 1e9;
+    for (int i = 0; i < 5; ++i) {
+      auto start = Clock::now();
+      if (!worker_.request({{"cmd", "ping"}}, timeout_)) return best;
+      best = std::min(best, secondsSince(start));
+    }
+    return best;
+  }
+
+  bool flush(int64_t bytes) {
+    if (failure_) return false;
+    if (!worker_.request({{"cmd", "flush"}, {"bytes", bytes}}, timeout_)) {
+      failure_ = fromWorkerFailure(*worker_.failure(), timeout_, "while flushing caches");
+      return false;
+    }
+    return true;
+  }
+
+  int callsChecked() const { return callsChecked_; }
+  int fullChecks() const { return fullChecks_; }
+
+ private:
+  SharedArena& arena_;
+  const ArenaLayout& layout_;
+  const ConcreteShapes& shapes_;
+  const Problem& problem_;
+  double timeout_;
+  WorkerClient worker_;
+  std::optional<Failure> failure_;
+  json sandbox_;
+  double kernelSeconds_ = 0;
+  int callsChecked_ = 0;
+  int fullChecks_ = 0;
+};
+
+struct TimedRun {
+  std::vector<double> workerSeconds;
+  std::vector<double> parentSeconds;
+  double ping = 0;
+};
+
+}  // namespace
+
+Evaluator::Evaluator(EvaluatorConfig config)
+    : config_(std::move(config)), compiler_(config_.cacheDir, config_.compiler) {}
+
+EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& source,
+                                     const std::string& label, const EvalOptions& options) {
+  auto wallStart = Clock::now();
+  EvaluationResult result;
+  result.problemId = problem.id;
+  result.role = roleName(options.role);
+  result.label = label;
+  result.seed = options.seed ? *options.seed : std::random_device{}() * 0x100000001ull ^ std::random_device{}();
+  bool trusted = options.role == KernelRole::Baseline || options.role == KernelRole::Reference;
+
+  std::vector<const ShapeSet*> shapeSets;
+  if (options.shapeSets.empty()) {
+    for (const auto& s : problem.shapeSets) shapeSets.push_back(&s);
+  } else {
+    for (const auto& name : options.shapeSets) {
+      const ShapeSet* s = problem.findShapeSet(name);
+      if (!s) {
+        std::string known;
+        for (const auto& k : problem.shapeSets) known += (known.empty() ? "" : ", ") + k.name;
+        throw std::invalid_argument("problem " + problem.id + " has no shape set \"" + name +
+                                    "\" (it has: " + known + ")");
+      }
+      shapeSets.push_back(s);
+    }
+  }
+
+  // Build: the candidate, then the reference and the baseline (trusted, cached after once).
+  backend::BuildRequest request;
+  request.source = source;
+  request.extraFlags = options.extraFlags;
+  if (trusted && options.role == KernelRole::Baseline && problem.baselineCpu)
+    request.libs = problem.baselineCpu->libs;
+  if (trusted && options.role == KernelRole::Reference && problem.referenceCpu)
+    request.libs = problem.referenceCpu->libs;
+  result.build = compiler_.build(request);
+  if (!result.build.ok) {
+    result.verdict = Verdict::CompileError;
+    std::string first = "the compiler failed";
+    for (const auto& d : result.build.diagnostics)
+      if (d.severity.find("error") != std::string::npos) {
+        first = "line " + std::to_string(d.line) + ": " + d.message;
+        break;
+      }
+    result.detail = first;
+    result.wallSeconds = secondsSince(wallStart);
+    return result;
+  }
+  auto buildTrusted = [&](const problem::KernelFile& file, const char* what) {
+    backend::BuildRequest r;
+    r.source = readFile(file.source);
+    r.sourceName = file.source.filename().string();
+    r.libs = file.libs;
+    auto b = compiler_.build(r);
+    if (!b.ok)
+      throw EvaluationSetupError(std::string("the ") + what + " of problem " + problem.id + " (" +
+                                 file.source.string() + ") does not compile:\n" + b.log);
+    return b.library;
+  };
+  if (!problem.referenceCpu) throw EvaluationSetupError("problem " + problem.id + " has no CPU reference");
+  fs::path referenceLib = buildTrusted(*problem.referenceCpu, "reference");
+  std::optional<fs::path> baselineLib;
+  if (options.timing && options.timeBaseline && problem.baselineCpu)
+    baselineLib = buildTrusted(*problem.baselineCpu, "baseline");
+
+  std::mt19937_64 rng(result.seed);
+  for (size_t si = 0; si < shapeSets.size(); ++si) {
+    const ShapeSet& ss = *shapeSets[si];
+    ShapeSetResult r;
+    r.name = ss.name;
+    r.cache = ss.cache == problem::CacheMode::Cold ? "cold" : "warm";
+    ConcreteShapes shapes = problem::resolveShapes(problem, ss);
+    int64_t setBytes = shapes.inputBytes() + shapes.outputBytes();
+    int sets = 2;
+    if (ss.cache == problem::CacheMode::Cold)
+      sets = int(std::clamp<int64_t>((2 * config_.llcBytes + setBytes - 1) / std::max<int64_t>(setBytes, 1), 2, 8));
+    r.rotationSets = sets;
+    ArenaLayout layout = makeArenaLayout(shapes, sets);
+    SharedArena arena(layout.totalBytes);
+
+    // Fresh inputs for every rotation set, from recorded seeds.
+    std::vector<std::vector<uint64_t>> checksums(static_cast<size_t>(sets));
+    for (int k = 0; k < sets; ++k) {
+      uint64_t setSeed = problem::deriveSeed(result.seed, si * 64 + size_t(k));
+      r.seeds.push_back(setSeed);
+      for (size_t i = 0; i < shapes.inputs.size(); ++i) {
+        const BufferSlot& s = layout.inputs[size_t(k)][i];
+        problem::generateInput(problem.inputs[i], shapes.inputs[i], ss.symbols,
+                               problem::deriveSeed(setSeed, i), arena.data() + s.offset);
+        checksums[size_t(k)].push_back(checksumBytes(arena.data() + s.offset, s.bytes));
+      }
+    }
+
+    // The expected outputs, from the reference in its own worker. They live only here.
+    std::vector<std::vector<std::vector<uint8_t>>> expected(static_cast<size_t>(sets));
+    {
+      KernelSession ref(config_, referenceLib, arena, layout, shapes, problem, false,
+                        std::max(options.callTimeoutSeconds, 60.0));
+      for (int k = 0; k < sets && !ref.failure(); ++k) {
+        if (!ref.call(k, PoisonPattern::A, false, nullptr, checksums[size_t(k)], rng)) break;
+        for (size_t o = 0; o < shapes.outputs.size(); ++o) {
+          const BufferSlot& s = layout.outputs[size_t(k)][o];
+          expected[size_t(k)].emplace_back(arena.data() + s.offset, arena.data() + s.offset + s.bytes);
+        }
+      }
+      if (ref.failure())
+        throw EvaluationSetupError("the reference of problem " + problem.id + " failed on shape set " +
+                                   ss.name + ": " + ref.failure()->detail + "\n" +
+                                   ref.worker().stderrTail());
+      result.kernelSeconds += ref.kernelSeconds();
+    }
+    // Nothing of the reference's answers may stay where the candidate can read it.
+    for (int k = 0; k < sets; ++k)
+      for (size_t o = 0; o < shapes.outputs.size(); ++o) {
+        const BufferSlot& s = layout.outputs[size_t(k)][o];
+        poisonOutput(shapes.outputs[o], arena.data() + s.offset, PoisonPattern::B);
+      }
+
+    // Runs one kernel through correctness, warm-up and timed repetitions.
+    auto runKernel = [&](KernelSession& ks, TimedRun& timed, bool timing) -> bool {
+      for (int k = 0; k < sets; ++k)
+        for (PoisonPattern p : {PoisonPattern::A, PoisonPattern::B})
+          if (!ks.call(k, p, true, &expected[size_t(k)], checksums[size_t(k)], rng)) return false;
+      if (!timing) return true;
+      for (int k = 0; k < sets; ++k)
+        if (!ks.call(k, PoisonPattern::A, false, &expected[size_t(k)], checksums[size_t(k)], rng))
+          return false;
+      timed.ping = ks.pingSeconds();
+      bool smallOutputs = shapes.outputBytes() <= (1 << 20);
+      std::set<int> fullChecked = {1, 3};  // a few timed calls are checked element by element
+      double measured = 0;
+      for (int i = 0; i < options.maxReps; ++i) {
+        if (i >= options.minReps && measured >= options.targetTimedSeconds) break;
+        int k = i % sets;
+        if (ss.cache == problem::CacheMode::Cold && !ks.flush(2 * config_.llcBytes)) return false;
+        double parent = 0;
+        auto t = ks.call(k, i % 2 ? PoisonPattern::B : PoisonPattern::A,
+                         smallOutputs || fullChecked.count(i), &expected[size_t(k)],
+                         checksums[size_t(k)], rng, &parent);
+        if (!t) return false;
+        timed.workerSeconds.push_back(*t);
+        timed.parentSeconds.push_back(parent);
+        measured += *t;
+      }
+      return true;
+    };
+
+    // The candidate.
+    TimedRun candidateRun;
+    {
+      KernelSession cand(config_, result.build.library, arena, layout, shapes, problem, !trusted,
+                         options.callTimeoutSeconds);
+      result.sandbox = cand.sandbox();
+      bool fine = !cand.failure() && runKernel(cand, candidateRun, options.timing);
+      result.kernelSeconds += cand.kernelSeconds();
+      r.callsChecked = cand.callsChecked();
+      r.fullChecks = cand.fullChecks();
+      if (!fine) {
+        const Failure& f = *cand.failure();
+        r.verdict = f.verdict;
+        r.detail = f.detail;
+        r.mismatch = f.mismatch;
+      }
+      cand.worker().shutdown();
+      result.stdoutTail = cand.worker().stdoutTail();
+      result.stderrTail = cand.worker().stderrTail();
+    }
+
+    if (r.verdict == Verdict::Ok && options.timing) {
+      r.timing = summarizeTimes(candidateRun.workerSeconds);
+      // The worker's clock against the parent's: a kernel that tampers with the worker's timer
+      // or its replies claims less time than the parent saw pass.
+      std::vector<double> gaps;
+      for (size_t i = 0; i < candidateRun.workerSeconds.size(); ++i)
+        gaps.push_back(candidateRun.parentSeconds[i] - candidateRun.workerSeconds[i] - candidateRun.ping);
+      double gap = summarizeTimes(gaps).medianSeconds;
+      bool cold = ss.cache == problem::CacheMode::Cold;
+      r.roofline = profile::analyzeRoofline(shapes.flops, shapes.bytes, r.timing.medianSeconds,
+                                            config_.ceilings, cold);
+      if (gap > std::max(0.5 * r.timing.medianSeconds, 200e-6)) {
+        r.verdict = Verdict::Rejected;
+        r.detail = "timer mismatch: the worker reported a median of " +
+                   std::to_string(r.timing.medianSeconds * 1e3) + " ms per call but the parent saw " +
+                   std::to_string((r.timing.medianSeconds + gap) * 1e3) + " ms pass";
+      } else if (r.roofline.floorSeconds > 0 &&
+                 r.timing.medianSeconds < options.impossibleFraction * r.roofline.floorSeconds) {
+        r.verdict = Verdict::Rejected;
+        std::ostringstream s;
+        s.precision(3);
+        s << "impossible time: median " << r.timing.medianSeconds * 1e6 << " us is below "
+          << options.impossibleFraction * 100 << "% of the physical floor "
+          << r.roofline.floorSeconds * 1e6 << " us (" << r.roofline.floorBound
+          << " ceiling measured on this machine)";
+        r.detail = s.str();
+      }
+    }
+
+    // The baseline, timed in the same run on the same inputs.
+    if (r.verdict == Verdict::Ok && baselineLib) {
+      TimedRun baseRun;
+      KernelSession base(config_, *baselineLib, arena, layout, shapes, problem, false,
+                         std::max(options.callTimeoutSeconds, 60.0));
+      bool fine = !base.failure() && runKernel(base, baseRun, true);
+      result.kernelSeconds += base.kernelSeconds();
+      if (fine) {
+        r.baseline = summarizeTimes(baseRun.workerSeconds);
+        if (r.timing.medianSeconds > 0) r.speedup = r.baseline->medianSeconds / r.timing.medianSeconds;
+      } else {
+        r.baselineNote = "baseline failed: " + base.failure()->detail;
+      }
+    } else if (options.timing && !problem.baselineCpu) {
+      r.baselineNote = "the problem has no baseline";
+    }
+
+    Verdict v = r.verdict;
+    std::string detail = r.detail;
+    result.shapeSets.push_back(std::move(r));
+    if (v != Verdict::Ok) {
+      result.verdict = v;
+      result.detail = ss.name + ": " + detail;
+      break;
+    }
+  }
+  result.wallSeconds = secondsSince(wallStart);
+  return result;
+}
+
+}  // namespace kevo::eval

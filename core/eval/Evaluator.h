@@ -1,0 +1,76 @@
+// Evaluates one kernel source against a problem, following DESIGN's protocol: build (cached),
+// then per shape set: fresh seeded inputs in a shared arena, the reference run in its own
+// worker, the candidate run in a sandboxed worker with poisoned outputs, canaries, input
+// checksums and thread checks around every call, warm-up and timed repetitions on rotated
+// buffers with every timed output checked, the baseline timed in the same run, and the
+// roofline floor. The CLI, the search and the tests all evaluate through this class.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backend/CpuCompiler.h"
+#include "eval/EvaluationResult.h"
+#include "problem/Problem.h"
+#include "profile/Roofline.h"
+
+namespace kevo::eval {
+
+// The problem itself is broken (its reference does not build or run): no verdict on the
+// candidate can be given.
+class EvaluationSetupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class KernelRole { Candidate, Baseline, Reference, Canary };
+const char* roleName(KernelRole r);
+
+struct EvalOptions {
+  KernelRole role = KernelRole::Candidate;
+  std::vector<std::string> shapeSets;  // empty: every shape set of the problem
+  std::optional<uint64_t> seed;        // empty: a fresh random seed (recorded in the result)
+  bool timing = true;                  // false: correctness only
+  bool timeBaseline = true;            // time the problem's baseline in the same run
+  double callTimeoutSeconds = 10;
+  std::vector<std::string> extraFlags;  // appended to the compiler's defaults
+  int minReps = 5;
+  int maxReps = 100;
+  double targetTimedSeconds = 0.25;  // stop repeating once this much kernel time is measured
+  double impossibleFraction = 0.8;   // a median below this fraction of the floor is rejected
+};
+
+struct EvaluatorConfig {
+  std::filesystem::path workerExe;
+  std::filesystem::path cacheDir;
+  profile::Ceilings ceilings;
+  int64_t llcBytes = 32 << 20;
+  std::string compiler = "g++";
+};
+
+class Evaluator {
+ public:
+  explicit Evaluator(EvaluatorConfig config);
+
+  // Never throws for anything the kernel does: that is the verdict. Throws
+  // EvaluationSetupError when the problem's reference fails, std::invalid_argument for a bad
+  // option (unknown shape set, refused flag).
+  EvaluationResult evaluate(const problem::Problem& problem, const std::string& source,
+                            const std::string& label, const EvalOptions& options);
+
+  backend::CpuCompiler& compiler() { return compiler_; }
+  const EvaluatorConfig& config() const { return config_; }
+
+ private:
+  EvaluatorConfig config_;
+  backend::CpuCompiler compiler_;
+};
+
+// The worker beside the running executable (or $KEVO_WORKER).
+std::filesystem::path defaultWorkerPath();
+
+}  // namespace kevo::eval

@@ -1,0 +1,200 @@
+#include "eval/OutputCheck.h"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+namespace kevo::eval {
+
+using problem::ConcreteTensor;
+using problem::DType;
+
+namespace {
+
+constexpr uint8_t kCanaryByte = 0xCB;
+
+uint32_t poisonBits32(PoisonPattern p, bool floating) {
+  if (p == PoisonPattern::A) return floating ? 0x7FC5A5A5u : 0xA5A5A5A5u;
+  return 0x5A5A5A5Au;  // 1.5e16 as a float
+}
+uint64_t poisonBits64(PoisonPattern p, bool floating) {
+  if (p == PoisonPattern::A) return floating ? 0x7FF8A5A5A5A5A5A5ull : 0xA5A5A5A5A5A5A5A5ull;
+  return 0x5A5A5A5A5A5A5A5Aull;
+}
+
+template <typename T>
+std::string show(T v) {
+  std::ostringstream s;
+  s.precision(9);
+  s << v;
+  return s.str();
+}
+
+template <typename T, typename Bits>
+std::optional<Mismatch> compareTyped(const ConcreteTensor& t, const T* got, const T* expected,
+                                     const problem::Tolerance& tol, Bits poisonBits,
+                                     const std::vector<int64_t>& indices) {
+  Mismatch m;
+  m.output = t.name;
+  bool bitwise = tol.kind == problem::Tolerance::Kind::Bitwise;
+  auto check = [&](int64_t i) {
+    ++m.checkedCount;
+    T g = got[i], e = expected[i];
+    bool bad = false;
+    double absErr = 0, relErr = 0;
+    if constexpr (std::is_floating_point_v<T>) {
+      bool gFinite = std::isfinite(g), eFinite = std::isfinite(e);
+      if (!eFinite || !gFinite) {
+        // Non-finite values pass only where the reference has the same one.
+        bool same = (std::isnan(e) && std::isnan(g)) || (std::isinf(e) && g == e);
+        bad = !same;
+        if (bad && !gFinite) m.nonFinite = true;
+        if (bad) absErr = relErr = INFINITY;
+      } else if (bitwise) {
+        bad = std::memcmp(&g, &e, sizeof(T)) != 0;
+        absErr = std::fabs(double(g) - double(e));
+      } else {
+        absErr = std::fabs(double(g) - double(e));
+        relErr = e != 0 ? absErr / std::fabs(double(e)) : (absErr > 0 ? INFINITY : 0);
+        bad = absErr > tol.atol + tol.rtol * std::fabs(double(e));
+      }
+    } else {
+      bad = g != e;
+      absErr = std::fabs(double(g) - double(e));
+    }
+    if (bad) {
+      if (m.badCount == 0) {
+        m.index = i;
+        m.got = show(g);
+        m.expected = show(e);
+        Bits bits;
+        std::memcpy(&bits, &g, sizeof bits);
+        m.stillPoisoned = bits == poisonBits;
+      }
+      ++m.badCount;
+      m.maxAbsError = std::max(m.maxAbsError, absErr);
+      m.maxRelError = std::max(m.maxRelError, relErr);
+    }
+  };
+  if (indices.empty()) {
+    for (int64_t i = 0; i < t.elements; ++i) check(i);
+  } else {
+    for (int64_t i : indices) check(i);
+  }
+  if (m.badCount == 0) return std::nullopt;
+  int64_t rest = m.index;
+  m.coords.assign(t.shape.size(), 0);
+  for (int k = int(t.shape.size()) - 1; k >= 0; --k) {
+    m.coords[size_t(k)] = rest % t.shape[size_t(k)];
+    rest /= t.shape[size_t(k)];
+  }
+  return m;
+}
+
+}  // namespace
+
+void poisonOutput(const ConcreteTensor& t, void* data, PoisonPattern pattern) {
+  bool floating = problem::isFloating(t.dtype);
+  if (problem::dtypeSize(t.dtype) == 4) {
+    uint32_t bits = poisonBits32(pattern, floating);
+    auto* p = static_cast<uint32_t*>(data);
+    for (int64_t i = 0; i < t.elements; ++i) p[i] = bits;
+  } else {
+    uint64_t bits = poisonBits64(pattern, floating);
+    auto* p = static_cast<uint64_t*>(data);
+    for (int64_t i = 0; i < t.elements; ++i) p[i] = bits;
+  }
+}
+
+void writeCanary(uint8_t* begin, int64_t bytes) {
+  if (bytes > 0) std::memset(begin, kCanaryByte, size_t(bytes));
+}
+
+bool canaryIntact(const uint8_t* begin, int64_t bytes) {
+  for (int64_t i = 0; i < bytes; ++i)
+    if (begin[i] != kCanaryByte) return false;
+  return true;
+}
+
+uint64_t checksumBytes(const void* data, int64_t bytes) {
+  // Four independent multiply-xor lanes: fast enough to run after every call on 100 MB inputs.
+  const auto* p = static_cast<const uint8_t*>(data);
+  uint64_t lanes[4] = {0x9E3779B97F4A7C15ull, 0xC2B2AE3D27D4EB4Full, 0x165667B19E3779F9ull,
+                       0x27D4EB2F165667C5ull};
+  int64_t words = bytes / 8;
+  int64_t i = 0;
+  for (; i + 4 <= words; i += 4) {
+    for (int l = 0; l < 4; ++l) {
+      uint64_t w;
+      std::memcpy(&w, p + 8 * (i + l), 8);
+      lanes[l] = (lanes[l] ^ w) * 0x100000001B3ull;
+      lanes[l] ^= lanes[l] >> 29;
+    }
+  }
+  uint64_t h = uint64_t(bytes);
+  for (; i < words; ++i) {
+    uint64_t w;
+    std::memcpy(&w, p + 8 * i, 8);
+    h = (h ^ w) * 0x100000001B3ull;
+  }
+  for (int64_t b = words * 8; b < bytes; ++b) h = (h ^ p[b]) * 0x100000001B3ull;
+  for (uint64_t l : lanes) h = (h ^ l) * 0x9E3779B97F4A7C15ull ^ (h >> 31);
+  return h;
+}
+
+std::optional<Mismatch> compareOutput(const ConcreteTensor& t, const void* got,
+                                      const void* expected, const problem::Tolerance& tol,
+                                      PoisonPattern poison, const std::vector<int64_t>& indices) {
+  bool floating = problem::isFloating(t.dtype);
+  switch (t.dtype) {
+    case DType::F32:
+      return compareTyped(t, static_cast<const float*>(got), static_cast<const float*>(expected),
+                          tol, poisonBits32(poison, floating), indices);
+    case DType::F64:
+      return compareTyped(t, static_cast<const double*>(got), static_cast<const double*>(expected),
+                          tol, poisonBits64(poison, floating), indices);
+    case DType::I32:
+      return compareTyped(t, static_cast<const int32_t*>(got),
+                          static_cast<const int32_t*>(expected), tol,
+                          poisonBits32(poison, floating), indices);
+    case DType::I64:
+      return compareTyped(t, static_cast<const int64_t*>(got),
+                          static_cast<const int64_t*>(expected), tol,
+                          poisonBits64(poison, floating), indices);
+  }
+  return std::nullopt;
+}
+
+std::string Mismatch::describe() const {
+  std::ostringstream s;
+  s << output << "[";
+  for (size_t k = 0; k < coords.size(); ++k) s << (k ? "," : "") << coords[k];
+  s << "] = " << got << ", expected " << expected;
+  if (stillPoisoned)
+    s << " (still the poison Kevo wrote before the call: the kernel never wrote it)";
+  else if (nonFinite)
+    s << " (NaN or Inf where the reference is finite)";
+  s << "; " << badCount << " of " << checkedCount << " checked elements wrong";
+  if (std::isfinite(maxAbsError)) s << ", max abs error " << maxAbsError;
+  if (std::isfinite(maxRelError) && maxRelError > 0) s << ", max rel error " << maxRelError;
+  return s.str();
+}
+
+nlohmann::json Mismatch::toJson() const {
+  auto finiteOrNull = [](double v) -> nlohmann::json {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  };
+  return {{"output", output},
+          {"first_bad_index", index},
+          {"first_bad_coords", coords},
+          {"got", got},
+          {"expected", expected},
+          {"max_abs_error", finiteOrNull(maxAbsError)},
+          {"max_rel_error", finiteOrNull(maxRelError)},
+          {"bad_count", badCount},
+          {"checked_count", checkedCount},
+          {"non_finite", nonFinite},
+          {"still_poisoned", stillPoisoned}};
+}
+
+}  // namespace kevo::eval

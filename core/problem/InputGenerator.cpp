@@ -1,0 +1,113 @@
+#include "problem/InputGenerator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace kevo::problem {
+namespace {
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// xoshiro256**: fast, good statistical quality, trivially seeded from splitmix64.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) {
+    for (auto& w : s_) w = splitmix64(seed);
+  }
+  uint64_t next() {
+    uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+  double uniform01() { return double(next() >> 11) * 0x1.0p-53; }
+  // Integer in [0, n) without modulo bias worth mentioning for n << 2^64.
+  uint64_t below(uint64_t n) { return uint64_t((__uint128_t(next()) * n) >> 64); }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t s_[4];
+};
+
+template <typename T>
+void fillFloats(T* out, int64_t n, Rng& rng, const Distribution& d) {
+  if (d.kind == "normal") {
+    // Box-Muller, two values per pair of uniforms.
+    for (int64_t i = 0; i < n; i += 2) {
+      double u1 = 1.0 - rng.uniform01();
+      double u2 = rng.uniform01();
+      double r = std::sqrt(-2.0 * std::log(u1));
+      out[i] = T(d.mean + d.stddev * r * std::cos(2 * M_PI * u2));
+      if (i + 1 < n) out[i + 1] = T(d.mean + d.stddev * r * std::sin(2 * M_PI * u2));
+    }
+  } else if (d.kind == "uniform") {
+    for (int64_t i = 0; i < n; ++i) out[i] = T(d.low + (d.high - d.low) * rng.uniform01());
+  } else if (d.kind == "sorted") {
+    // Evenly spaced cells with one random point in each: strictly increasing, spans the range.
+    double cell = (d.high - d.low) / double(n);
+    for (int64_t i = 0; i < n; ++i) out[i] = T(d.low + cell * (double(i) + 0.05 + 0.9 * rng.uniform01()));
+    for (int64_t i = 1; i < n; ++i)
+      if (!(out[i] > out[i - 1])) out[i] = std::nextafter(out[i - 1], T(INFINITY));
+  }
+}
+
+template <typename T>
+void fillInts(T* out, int64_t n, Rng& rng, const Distribution& d, const SymbolTable& symbols) {
+  if (d.kind == "bits") {
+    for (int64_t i = 0; i < n; ++i) out[i] = T(rng.next());
+  } else if (d.kind == "randint") {
+    int64_t lo = evaluateExpression(d.lowExpr, symbols);
+    int64_t hi = evaluateExpression(d.highExpr, symbols);
+    uint64_t span = hi > lo ? uint64_t(hi - lo) : 1;
+    for (int64_t i = 0; i < n; ++i) out[i] = T(lo + int64_t(rng.below(span)));
+  } else if (d.kind == "offsets") {
+    // n = segments + 1 values from 0 to total: sorted random cut points.
+    int64_t total = evaluateExpression(d.totalExpr, symbols);
+    std::vector<int64_t> cuts(size_t(std::max<int64_t>(n - 2, 0)));
+    for (auto& c : cuts) c = int64_t(rng.below(uint64_t(total) + 1));
+    std::sort(cuts.begin(), cuts.end());
+    out[0] = 0;
+    for (size_t i = 0; i < cuts.size(); ++i) out[i + 1] = T(cuts[i]);
+    if (n > 1) out[n - 1] = T(total);
+  }
+}
+
+}  // namespace
+
+uint64_t deriveSeed(uint64_t seed, uint64_t stream) {
+  uint64_t s = seed ^ (stream * 0xd1342543de82ef95ULL);
+  return splitmix64(s);
+}
+
+void generateInput(const TensorSpec& spec, const ConcreteTensor& t, const SymbolTable& symbols,
+                   uint64_t seed, void* dst) {
+  Rng rng(seed);
+  switch (t.dtype) {
+    case DType::F32:
+      fillFloats(static_cast<float*>(dst), t.elements, rng, spec.dist);
+      break;
+    case DType::F64:
+      fillFloats(static_cast<double*>(dst), t.elements, rng, spec.dist);
+      break;
+    case DType::I32:
+      fillInts(static_cast<int32_t*>(dst), t.elements, rng, spec.dist, symbols);
+      break;
+    case DType::I64:
+      fillInts(static_cast<int64_t*>(dst), t.elements, rng, spec.dist, symbols);
+      break;
+  }
+}
+
+}  // namespace kevo::problem

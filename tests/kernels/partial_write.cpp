@@ -1,0 +1,11 @@
+// expect: wrong_answer | never wrote
+// Writes only the first half of the output.
+#include "kevo_abi.h"
+extern "C" int kevo_kernel(const kevo_tensor* in, int32_t, kevo_tensor* out, int32_t,
+                           const kevo_scalar*, int32_t, void*) {
+  const float* x = static_cast<const float*>(in[0].data);
+  float* y = static_cast<float*>(out[0].data);
+  int64_t n = in[0].shape[0] * in[0].shape[1];
+  for (int64_t i = 0; i < n / 2; ++i) y[i] = 2.0f * x[i] + 1.0f;
+  return 0;
+}

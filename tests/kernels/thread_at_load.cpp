@@ -1,0 +1,22 @@
+// expect: rejected | started 1 thread(s) when it was loaded
+// Starts a worker thread from a static constructor, which could do each call's work later.
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include "kevo_abi.h"
+static std::atomic<bool> stop{false};
+static struct Starter {
+  Starter() {
+    std::thread([] {
+      while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }).detach();
+  }
+} starter;
+extern "C" int kevo_kernel(const kevo_tensor* in, int32_t, kevo_tensor* out, int32_t,
+                           const kevo_scalar*, int32_t, void*) {
+  const float* x = static_cast<const float*>(in[0].data);
+  float* y = static_cast<float*>(out[0].data);
+  int64_t n = in[0].shape[0] * in[0].shape[1];
+  for (int64_t i = 0; i < n; ++i) y[i] = 2.0f * x[i] + 1.0f;
+  return 0;
+}

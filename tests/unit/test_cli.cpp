@@ -1,0 +1,144 @@
+// kevo-cli as a user runs it: JSON documents on stdout, documented exit codes, clear errors for
+// bad input, sessions that record evaluations and refuse corrupt files without touching them.
+#include <QProcess>
+#include <QtTest>
+
+#include "TestSupport.h"
+#include "store/SessionStore.h"
+
+using namespace kevo;
+
+class CliTest : public QObject {
+  Q_OBJECT
+
+  struct Run {
+    int exitCode;
+    QByteArray out, err;
+    nlohmann::json json() const { return nlohmann::json::parse(out.toStdString()); }
+  };
+
+  Run cli(const QStringList& args) {
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("KEVO_CACHE_DIR", cache_.path());
+    p.setProcessEnvironment(env);
+    p.start(KEVO_CLI_PATH, args);
+    if (!p.waitForFinished(300000)) return {-1, {}, "timed out"};
+    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+  }
+
+  QString fixture() const { return QString(KEVO_TEST_FIXTURES_DIR) + "/problems/scale"; }
+  QString kernel(const char* name) const { return QString(KEVO_TEST_KERNELS_DIR) + "/" + name; }
+
+ private slots:
+  void initTestCase() { QVERIFY(cache_.isValid()); }
+
+  void problemsListsTheLibrary() {
+    Run r = cli({"problems", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    auto j = r.json();
+    QVERIFY(j["problems"].size() >= 14);
+    for (const auto& p : j["problems"]) QVERIFY(!p.contains("error"));
+    Run table = cli({"problems"});
+    QCOMPARE(table.exitCode, 0);
+    QVERIFY(table.out.contains("softmax"));
+  }
+
+  void hwReportsMeasuredCeilings() {
+    Run r = cli({"hw", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    auto j = r.json();
+    QVERIFY(j.dump().find("peak") != std::string::npos);
+    Run again = cli({"hw"});
+    QCOMPARE(again.exitCode, 0);
+    QVERIFY(again.out.contains("memory bandwidth"));
+  }
+
+  void evalGoodKernel() {
+    Run r = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set",
+                 "inference", "--seed", "5", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    auto j = r.json();
+    QCOMPARE(j["verdict"].get<std::string>(), std::string("ok"));
+    QCOMPARE(j["seed"].get<uint64_t>(), uint64_t(5));
+    const auto& s = j["shape_sets"][0];
+    QVERIFY(s["timing"]["median_seconds"].get<double>() > 0);
+    QVERIFY(s["baseline"]["median_seconds"].get<double>() > 0);
+    QVERIFY(s["speedup"].get<double>() > 0);
+    QVERIFY(s["roofline"]["achieved_gbs"].get<double>() > 0);
+    QVERIFY(!s["roofline"]["explanation"].get<std::string>().empty());
+
+    Run table = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set", "inference"});
+    QCOMPARE(table.exitCode, 0);
+    QVERIFY(table.out.contains("verdict: ok"));
+    QVERIFY(table.out.contains("speedup"));
+  }
+
+  void evalBadVerdictExitsOne() {
+    Run r = cli({"eval", "--problem", fixture(), "--source", kernel("wrong_answer.cpp"), "--shape-set", "inference"});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.out.contains("wrong_answer"));
+  }
+
+  void badInputsAreClearErrors() {
+    Run missing = cli({"eval", "--problem", fixture(), "--source", "/no/such/kernel.cpp"});
+    QCOMPARE(missing.exitCode, 3);
+    QVERIFY(missing.err.contains("/no/such/kernel.cpp"));
+
+    Run badProblem = cli({"eval", "--problem", QString(KEVO_TEST_FIXTURES_DIR) + "/bad_problems/bad_dtype",
+                          "--source", kernel("good.cpp")});
+    QCOMPARE(badProblem.exitCode, 3);
+    QVERIFY(badProblem.err.contains("inputs[0].dtype"));
+
+    Run unknown = cli({"eval", "--frobnicate"});
+    QCOMPARE(unknown.exitCode, 2);
+    QVERIFY(unknown.err.contains("--frobnicate"));
+
+    Run noSet = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set", "huge"});
+    QCOMPARE(noSet.exitCode, 2);
+    QVERIFY(noSet.err.contains("huge"));
+
+    Run validate = cli({"problems", "validate", QString(KEVO_TEST_FIXTURES_DIR) + "/bad_problems/bad_cache", "--spec-only"});
+    QCOMPARE(validate.exitCode, 1);
+    QVERIFY(validate.out.contains("shape_sets.training.cache"));
+  }
+
+  void sessionRecordsEvaluations() {
+    QTemporaryDir dir;
+    QString session = dir.filePath("s.kevo");
+    for (const char* k : {"good.cpp", "segfault.cpp"}) {
+      Run r = cli({"eval", "--problem", fixture(), "--source", kernel(k), "--shape-set", "inference", "--session", session});
+      QVERIFY(r.exitCode == 0 || r.exitCode == 1);
+    }
+    auto store = store::SessionStore::open(session.toStdString(), store::OpenMode::ReadOnly);
+    auto evals = store.evaluations();
+    QCOMPARE(int(evals.size()), 2);
+    QCOMPARE(evals[0].verdict, std::string("ok"));
+    QCOMPARE(evals[1].verdict, std::string("crash"));
+    QVERIFY(evals[0].source.find("kevo_kernel") != std::string::npos);
+    QVERIFY(evals[0].result["shape_sets"][0]["seeds"].size() >= 2);
+  }
+
+  void corruptSessionIsRefusedAndKept() {
+    QTemporaryDir dir;
+    QString session = dir.filePath("broken.kevo");
+    QByteArray garbage = "this is not a session file\n";
+    {
+      QFile f(session);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(garbage);
+    }
+    Run r = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set", "inference", "--session", session});
+    QCOMPARE(r.exitCode, 3);
+    QVERIFY2(r.err.contains("broken.kevo"), r.err.constData());
+    QFile f(session);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), garbage);
+  }
+
+ private:
+  QTemporaryDir cache_;
+};
+
+QTEST_GUILESS_MAIN(CliTest)
+#include "test_cli.moc"

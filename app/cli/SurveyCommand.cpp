@@ -82,7 +82,7 @@ int runSurveyCommand(const std::vector<std::string>& argv) {
   } else {
     printTable(rows);
     std::cout << "\n% floor = roofline floor time / measured median (100% = at the machine's measured "
-                 "ceiling).\nThe search (kevo-cli search) starts from these baselines.\n";
+                 "ceiling).\n";
   }
   return failures ? kExitVerdict : kExitOk;
 }

@@ -152,10 +152,12 @@ class KernelSession {
 
   // Calls the kernel on `set` and checks everything; returns the worker-measured seconds.
   // `expected` null: no output comparison (the reference itself).
+  // `pristine` null: the inputs are not compared this call (the timed phase of large shapes
+  // compares them once at its end).
   std::optional<double> call(int set, PoisonPattern pattern, bool fullCheck,
                              const std::vector<std::vector<uint8_t>>* expected,
-                             const std::vector<uint64_t>& inputChecksums, std::mt19937_64& rng,
-                             double* parentSeconds = nullptr) {
+                             const std::vector<std::vector<uint8_t>>* pristine,
+                             std::mt19937_64& rng, double* parentSeconds = nullptr) {
     if (failure_) return std::nullopt;
     poisonSet(set, pattern);
     auto start = Clock::now();
@@ -194,17 +196,7 @@ class KernelSession {
         return std::nullopt;
       }
     }
-    for (size_t i = 0; i < shapes_.inputs.size(); ++i) {
-      const BufferSlot& s = layout_.inputs[size_t(set)][i];
-      if (checksumBytes(at(s.offset), s.bytes) != inputChecksums[i]) {
-        failure_ = Failure{Verdict::Rejected,
-                           "modified input " + shapes_.inputs[i].name +
-                               " (inputs are read-only; a kernel that writes them could make a "
-                               "later check agree with it)",
-                           std::nullopt};
-        return std::nullopt;
-      }
-    }
+    if (pristine && !inputsIntact(set, *pristine)) return std::nullopt;
     if (expected) {
       ++callsChecked_;
       if (fullCheck) ++fullChecks_;
@@ -227,6 +219,23 @@ class KernelSession {
       }
     }
     return seconds;
+  }
+
+  // The inputs of `set` byte for byte as generated: a kernel that writes its inputs could make
+  // a check computed from them afterwards agree with it.
+  bool inputsIntact(int set, const std::vector<std::vector<uint8_t>>& pristine) {
+    for (size_t i = 0; i < shapes_.inputs.size(); ++i) {
+      const BufferSlot& s = layout_.inputs[size_t(set)][i];
+      if (std::memcmp(at(s.offset), pristine[i].data(), size_t(s.bytes)) != 0) {
+        failure_ = Failure{Verdict::Rejected,
+                           "modified input " + shapes_.inputs[i].name +
+                               " (inputs are read-only; a kernel that writes them could make a "
+                               "later check agree with it)",
+                           std::nullopt};
+        return false;
+      }
+    }
+    return true;
   }
 
   // Round-trip time of a request that does nothing: what the parent's clock adds to a call.
@@ -357,7 +366,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
     SharedArena arena(layout.totalBytes);
 
     // Fresh inputs for every rotation set, from recorded seeds.
-    std::vector<std::vector<uint64_t>> checksums(static_cast<size_t>(sets));
+    std::vector<std::vector<std::vector<uint8_t>>> pristine(static_cast<size_t>(sets));
     for (int k = 0; k < sets; ++k) {
       uint64_t setSeed = problem::deriveSeed(result.seed, si * 64 + size_t(k));
       r.seeds.push_back(setSeed);
@@ -365,7 +374,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
         const BufferSlot& s = layout.inputs[size_t(k)][i];
         problem::generateInput(problem.inputs[i], shapes.inputs[i], ss.symbols,
                                problem::deriveSeed(setSeed, i), arena.data() + s.offset);
-        checksums[size_t(k)].push_back(checksumBytes(arena.data() + s.offset, s.bytes));
+        pristine[size_t(k)].emplace_back(arena.data() + s.offset, arena.data() + s.offset + s.bytes);
       }
     }
 
@@ -375,7 +384,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       KernelSession ref(config_, referenceLib, arena, layout, shapes, problem, false,
                         std::max(options.callTimeoutSeconds, 60.0));
       for (int k = 0; k < sets && !ref.failure(); ++k) {
-        if (!ref.call(k, PoisonPattern::A, false, nullptr, checksums[size_t(k)], rng)) break;
+        if (!ref.call(k, PoisonPattern::A, false, nullptr, &pristine[size_t(k)], rng)) break;
         for (size_t o = 0; o < shapes.outputs.size(); ++o) {
           const BufferSlot& s = layout.outputs[size_t(k)][o];
           expected[size_t(k)].emplace_back(arena.data() + s.offset, arena.data() + s.offset + s.bytes);
@@ -398,13 +407,14 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
     auto runKernel = [&](KernelSession& ks, TimedRun& timed, bool timing) -> bool {
       for (int k = 0; k < sets; ++k)
         for (PoisonPattern p : {PoisonPattern::A, PoisonPattern::B})
-          if (!ks.call(k, p, true, &expected[size_t(k)], checksums[size_t(k)], rng)) return false;
+          if (!ks.call(k, p, true, &expected[size_t(k)], &pristine[size_t(k)], rng)) return false;
       if (!timing) return true;
       for (int k = 0; k < sets; ++k)
-        if (!ks.call(k, PoisonPattern::A, false, &expected[size_t(k)], checksums[size_t(k)], rng))
+        if (!ks.call(k, PoisonPattern::A, false, &expected[size_t(k)], &pristine[size_t(k)], rng))
           return false;
       timed.ping = ks.pingSeconds();
       bool smallOutputs = shapes.outputBytes() <= (1 << 20);
+      bool smallInputs = shapes.inputBytes() <= (1 << 20);
       std::set<int> fullChecked = {1, 3};  // a few timed calls are checked element by element
       double measured = 0;
       for (int i = 0; i < options.maxReps; ++i) {
@@ -414,12 +424,14 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
         double parent = 0;
         auto t = ks.call(k, i % 2 ? PoisonPattern::B : PoisonPattern::A,
                          smallOutputs || fullChecked.count(i), &expected[size_t(k)],
-                         checksums[size_t(k)], rng, &parent);
+                         smallInputs ? &pristine[size_t(k)] : nullptr, rng, &parent);
         if (!t) return false;
         timed.workerSeconds.push_back(*t);
         timed.parentSeconds.push_back(parent);
         measured += *t;
       }
+      for (int k = 0; k < sets; ++k)
+        if (!ks.inputsIntact(k, pristine[size_t(k)])) return false;
       return true;
     };
 

@@ -1,7 +1,7 @@
 // Evaluates one kernel source against a problem, following DESIGN's protocol: build (cached),
 // then per shape set: fresh seeded inputs in a shared arena, the reference run in its own
 // worker, the candidate run in a sandboxed worker with poisoned outputs, canaries, input
-// checksums and thread checks around every call, warm-up and timed repetitions on rotated
+// comparisons and thread checks around every call, warm-up and timed repetitions on rotated
 // buffers with every timed output checked, the baseline timed in the same run, and the
 // roofline floor. The CLI, the search and the tests all evaluate through this class.
 #pragma once
@@ -39,7 +39,7 @@ struct EvalOptions {
   double callTimeoutSeconds = 10;
   std::vector<std::string> extraFlags;  // appended to the compiler's defaults
   int minReps = 5;
-  int maxReps = 100;
+  int maxReps = 50;
   double targetTimedSeconds = 0.25;  // stop repeating once this much kernel time is measured
   double impossibleFraction = 0.8;   // a median below this fraction of the floor is rejected
 };

@@ -1,6 +1,6 @@
 // The parent's checks around every call: poison the outputs before it (two patterns, so stale
-// memory cannot pass), a canary between each output's end and its guard page, a checksum of the
-// inputs, and the comparison of what came back with the reference's outputs.
+// memory cannot pass), a canary between each output's end and its guard page, and the
+// comparison of what came back with the reference's outputs.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +19,6 @@ enum class PoisonPattern { A, B };
 void poisonOutput(const problem::ConcreteTensor& t, void* data, PoisonPattern pattern);
 void writeCanary(uint8_t* begin, int64_t bytes);
 bool canaryIntact(const uint8_t* begin, int64_t bytes);
-uint64_t checksumBytes(const void* data, int64_t bytes);
 
 struct Mismatch {
   std::string output;

@@ -19,8 +19,9 @@ Args::Args(std::vector<std::string> argv, const std::vector<std::string>& valueO
   };
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
-    if (a.rfind("--", 0) == 0 && a.size() > 2) {
-      std::string name = a.substr(2);
+    bool shortOption = a.size() == 2 && a[0] == '-' && a[1] != '-';  // -o
+    if ((a.rfind("--", 0) == 0 && a.size() > 2) || shortOption) {
+      std::string name = a.substr(shortOption ? 1 : 2);
       std::optional<std::string> inlineValue;
       if (auto eq = name.find('='); eq != std::string::npos) {
         inlineValue = name.substr(eq + 1);
@@ -37,7 +38,7 @@ Args::Args(std::vector<std::string> argv, const std::vector<std::string>& valueO
           values_[name].push_back(argv[++i]);
         }
       } else {
-        throw UsageError("unknown option --" + name);
+        throw UsageError("unknown option " + a);
       }
     } else {
       positional_.push_back(a);

@@ -13,6 +13,10 @@ int runHwCommand(const std::vector<std::string>& args);
 int runEvalCommand(const std::vector<std::string>& args);
 int runSurveyCommand(const std::vector<std::string>& args);
 int runBenchCommand(const std::vector<std::string>& args);
+int runSearchCommand(const std::vector<std::string>& args);
+int runShowCommand(const std::vector<std::string>& args);
+int runExportCommand(const std::vector<std::string>& args);
+int runSteerCommand(const std::vector<std::string>& args);
 
 // The readable report of one evaluation (shared by eval and survey).
 void printEvaluation(const eval::EvaluationResult& result);

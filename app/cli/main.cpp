@@ -27,6 +27,17 @@ usage: kevo-cli <command> [options]
   survey [--problem ID]... [--shape-set NAME]... [--session FILE] [--json]
                                           evaluate every bundled problem's reference and
                                           baseline: where each stands against the roofline
+  search --problem ID|DIR -o FILE [--policy mcts|evolve|greedy|random] [--budget N]
+         [--seed N] [--batch N] [--operator adaptive|round-robin|fixed:OP]
+         [--time-limit SEC] [--plateau N] [--shape-set NAME]... [--json]
+                                          search for fast kernels; every node goes to FILE
+  search --resume FILE [--budget N]       continue a search (also after kill -9)
+  show FILE [--tree] [--node N] [--json]  a session: summary, ASCII tree, one node in full
+  export FILE --best|--node N -o OUT      write a node's kernel source
+  steer FILE prune|unprune|pin|unpin N    steer a search (running or not): applied between
+  steer FILE expand N [--operator OP] [--hint TEXT]   steps, recorded with who and when
+  steer FILE edit N --source F            evaluate your edit as a child of node N
+  steer FILE pause|resume|step|set [--params JSON]
   bench harness [--problem ID]... [--evals N] [--json]
                                           evaluation overhead and evaluations per minute
 
@@ -51,6 +62,10 @@ int main(int argc, char** argv) {
     if (command == "eval") return runEvalCommand(rest);
     if (command == "survey") return runSurveyCommand(rest);
     if (command == "bench") return runBenchCommand(rest);
+    if (command == "search") return runSearchCommand(rest);
+    if (command == "show") return runShowCommand(rest);
+    if (command == "export") return runExportCommand(rest);
+    if (command == "steer") return runSteerCommand(rest);
     std::cerr << "kevo-cli: unknown command \"" << command << "\"\n\n" << kUsage;
     return kExitUsage;
   } catch (const UsageError& e) {

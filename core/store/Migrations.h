@@ -40,6 +40,27 @@ CREATE INDEX evaluations_verdict ON evaluations(verdict);
 CREATE INDEX evaluations_source_hash ON evaluations(source_hash);
 )sql",
               false},
+    // The search: its tree (one row per node, the node as JSON) and the steering commands
+    // (queued by a person or a script, applied by the running search between steps).
+    Migration{2, R"sql(
+CREATE TABLE nodes (
+  id         INTEGER PRIMARY KEY,
+  parent_id  INTEGER NOT NULL,
+  status     TEXT NOT NULL,
+  verdict    TEXT NOT NULL,
+  data       TEXT NOT NULL
+);
+CREATE INDEX nodes_parent_id ON nodes(parent_id);
+CREATE TABLE steering (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  created_at  TEXT NOT NULL,
+  who         TEXT NOT NULL,
+  command     TEXT NOT NULL,
+  applied_at  TEXT,
+  outcome     TEXT
+);
+)sql",
+              true},
 };
 
 // The schema version the migrations produce.

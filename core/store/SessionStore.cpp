@@ -416,4 +416,100 @@ std::optional<StoredEvaluation> SessionStore::evaluation(int64_t id) const {
   return readEvaluation(s, db.label());
 }
 
+namespace {
+
+bool hasTable(const Database& db, const char* name) {
+  Statement s(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", "checking tables");
+  s.bind(1, std::string_view(name));
+  return s.step();
+}
+
+}  // namespace
+
+void SessionStore::saveNode(int64_t id, int64_t parentId, const std::string& status,
+                            const std::string& verdict, const nlohmann::json& data) {
+  requireWritable("save search nodes");
+  Database& db = impl().db;
+  const std::string what = "saving node " + std::to_string(id);
+  Transaction transaction(db, what);
+  Statement(db,
+            "INSERT INTO nodes (id, parent_id, status, verdict, data) VALUES (?1, ?2, ?3, ?4, ?5) "
+            "ON CONFLICT (id) DO UPDATE SET parent_id = excluded.parent_id, status = "
+            "excluded.status, verdict = excluded.verdict, data = excluded.data",
+            what)
+      .bind(1, id)
+      .bind(2, parentId)
+      .bind(3, status)
+      .bind(4, verdict)
+      .bind(5, data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .run();
+  transaction.commit();
+}
+
+std::vector<nlohmann::json> SessionStore::nodes() const {
+  const Database& db = impl().db;
+  std::vector<nlohmann::json> out;
+  if (!hasTable(db, "nodes")) return out;
+  Statement s(db, "SELECT data FROM nodes ORDER BY id", "reading nodes");
+  while (s.step()) {
+    try {
+      out.push_back(nlohmann::json::parse(s.text(0)));
+    } catch (const nlohmann::json::exception& e) {
+      throw SessionError(db.label() + ": a search node is damaged: " + e.what());
+    }
+  }
+  return out;
+}
+
+int64_t SessionStore::addSteering(const nlohmann::json& command, const std::string& who) {
+  requireWritable("queue steering commands");
+  Database& db = impl().db;
+  const std::string what = "queueing a steering command";
+  Transaction transaction(db, what);
+  Statement(db, "INSERT INTO steering (created_at, who, command) VALUES (?1, ?2, ?3)", what)
+      .bind(1, nowUtc())
+      .bind(2, who)
+      .bind(3, command.dump())
+      .run();
+  const int64_t id = db.lastInsertRowId();
+  transaction.commit();
+  return id;
+}
+
+std::vector<SessionStore::SteeringRow> SessionStore::steering(bool pendingOnly) const {
+  const Database& db = impl().db;
+  std::vector<SteeringRow> out;
+  if (!hasTable(db, "steering")) return out;
+  Statement s(db,
+              std::string("SELECT id, created_at, who, command, applied_at, outcome FROM steering") +
+                  (pendingOnly ? " WHERE applied_at IS NULL" : "") + " ORDER BY id",
+              "reading steering commands");
+  while (s.step()) {
+    SteeringRow r;
+    r.id = s.int64(0);
+    r.createdAt = s.text(1);
+    r.who = s.text(2);
+    try {
+      r.command = nlohmann::json::parse(s.text(3));
+    } catch (const nlohmann::json::exception&) {
+      r.command = {{"kind", "invalid"}, {"text", s.text(3)}};
+    }
+    r.appliedAt = s.isNull(4) ? "" : s.text(4);
+    r.outcome = s.isNull(5) ? "" : s.text(5);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void SessionStore::markSteeringApplied(int64_t id, const std::string& outcome) {
+  requireWritable("mark steering commands applied");
+  Database& db = impl().db;
+  Statement(db, "UPDATE steering SET applied_at = ?1, outcome = ?2 WHERE id = ?3",
+            "marking steering command " + std::to_string(id))
+      .bind(1, nowUtc())
+      .bind(2, outcome)
+      .bind(3, id)
+      .run();
+}
+
 }  // namespace kevo::store

@@ -36,7 +36,7 @@ enum class OpenMode { ReadWrite, ReadOnly };
 
 class SessionStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static constexpr const char* kFormat = "kevo-session";
 
   // A new session file; SessionError if the path exists (or its -wal/-journal does). A failed
@@ -66,6 +66,24 @@ class SessionStore {
   int64_t addEvaluation(StoredEvaluation e);
   std::vector<StoredEvaluation> evaluations() const;  // ordered by id
   std::optional<StoredEvaluation> evaluation(int64_t id) const;
+
+  // The search tree (schema 2): one row per node, written when it is created and again when its
+  // evaluation lands. `data` is the node as JSON (search/SearchNode.h).
+  void saveNode(int64_t id, int64_t parentId, const std::string& status, const std::string& verdict,
+                const nlohmann::json& data);
+  std::vector<nlohmann::json> nodes() const;  // ordered by id; empty for a schema-1 file
+
+  // Steering commands: queued by anyone (GUI, `kevo-cli steer`), applied by the search.
+  struct SteeringRow {
+    int64_t id = 0;
+    std::string createdAt, who;
+    nlohmann::json command;
+    std::string appliedAt;  // empty while pending
+    std::string outcome;
+  };
+  int64_t addSteering(const nlohmann::json& command, const std::string& who);
+  std::vector<SteeringRow> steering(bool pendingOnly = false) const;
+  void markSteeringApplied(int64_t id, const std::string& outcome);
 
  private:
   struct Impl;

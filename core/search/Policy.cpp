@@ -41,15 +41,19 @@ class MctsPolicy : public Policy {
         if (isExpandable(tree, n)) kids.push_back(c);
       }
       double visits = cur < 0 ? rootVisits_ : stat(cur).visits;
-      // Progressive widening: a node with N visits may have ceil(k * N^alpha) children.
-      bool widen = live < std::max(1.0, std::ceil(widening_ * std::pow(visits + 1, alpha_)));
+      // Progressive widening: a node with N visits may have ceil(k * N^alpha) children. New
+      // roots are restarts from scratch, so the virtual root widens more slowly.
+      double alpha = cur < 0 ? alpha_ / 2 : alpha_;
+      bool widen = live < std::max(1.0, std::ceil(widening_ * std::pow(visits + 1, alpha)));
       if (kids.empty() || widen) return {cur, -1};
       int64_t best = kids[0];
       double bestValue = -1e300;
       for (int64_t c : kids) {
         const Stat& s = stat(c);
-        double mean = s.visits > 0 ? s.value / s.visits : 0;
-        double uct = mean + exploration_ * std::sqrt(std::log(std::max(visits, 1.0)) / std::max(s.visits, 1.0));
+        // Max backup: for optimization the best kernel found below a node is what matters, not
+        // the average (a few bad children must not bury the subtree holding the best).
+        double value = s.visits > 0 ? normalized(s.best) : 0;
+        double uct = value + exploration_ * std::sqrt(std::log(std::max(visits, 1.0)) / std::max(s.visits, 1.0));
         if (tree.at(c).pinned) uct += 0.2;
         if (uct > bestValue) {
           bestValue = uct;
@@ -62,17 +66,25 @@ class MctsPolicy : public Policy {
 
   void observe(const SearchTree& tree, int64_t id) override {
     double r = nodeReward(tree.at(id));
+    if (tree.at(id).ok()) {
+      lowest_ = std::min(lowest_, r);
+      highest_ = std::max(highest_, r);
+    }
     for (int64_t n = id; n > 0 && tree.contains(n); n = tree.at(n).parentId) {
-      stats_[n].visits += 1;
-      stats_[n].value += r;
+      Stat& st = stats_[n];
+      st.best = st.visits == 0 ? r : std::max(st.best, r);
+      st.visits += 1;
+      st.value += r;
     }
     rootVisits_ += 1;
   }
 
   nlohmann::json nodeStats(int64_t id) const override {
     auto it = stats_.find(id);
-    if (it == stats_.end()) return {{"visits", 0}, {"mean_reward", 0}};
-    return {{"visits", it->second.visits}, {"mean_reward", it->second.value / std::max(it->second.visits, 1.0)}};
+    if (it == stats_.end()) return {{"visits", 0}, {"mean_reward", 0}, {"best_reward", 0}};
+    return {{"visits", it->second.visits},
+            {"mean_reward", it->second.value / std::max(it->second.visits, 1.0)},
+            {"best_reward", it->second.best}};
   }
   void setParams(const nlohmann::json& p) override {
     if (!p.is_object()) return;
@@ -86,8 +98,14 @@ class MctsPolicy : public Policy {
 
  private:
   struct Stat {
-    double visits = 0, value = 0;
+    double visits = 0, value = 0, best = 0;
   };
+  // Rewards mapped to [0, 1] over the range seen so far (failures below it count as 0), so the
+  // exploration constant means the same whatever the problem's speedups are.
+  double normalized(double r) const {
+    if (!(highest_ > lowest_)) return 0.5;
+    return std::clamp((r - lowest_) / (highest_ - lowest_), 0.0, 1.0);
+  }
   const Stat& stat(int64_t id) const {
     static const Stat none;
     auto it = stats_.find(id);
@@ -95,7 +113,8 @@ class MctsPolicy : public Policy {
   }
   std::map<int64_t, Stat> stats_;
   double rootVisits_ = 0;
-  double exploration_ = 0.5, widening_ = 1.0, alpha_ = 0.5;
+  double lowest_ = 1e300, highest_ = -1e300;
+  double exploration_ = 0.1, widening_ = 1.0, alpha_ = 0.3;
 };
 
 class EvolvePolicy : public Policy {
@@ -140,7 +159,7 @@ class EvolvePolicy : public Policy {
 
  private:
   uint64_t selections_ = 0;
-  int islands_ = 2, tournament_ = 3, migrationInterval_ = 8;
+  int islands_ = 2, tournament_ = 5, migrationInterval_ = 8;
 };
 
 class GreedyPolicy : public Policy {

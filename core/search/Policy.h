@@ -1,7 +1,8 @@
 // Search policies: which node to expand next. They read the tree and keep their own statistics
 // (rebuilt from the tree on resume); they never evaluate anything.
 //   mcts    UCT with progressive widening; reward = the node's score (mean log speedup), a
-//           failure scores -1; backpropagated to every ancestor and the virtual root
+//           failure scores -1; backpropagated to every ancestor and the virtual root (visits,
+//           sum and max: selection uses the max, the best kernel found below a node)
 //   evolve  islands, tournament selection inside an island, periodic migration of the best
 //   greedy  best-first: the best working node that still has room for children
 //   random  a uniformly random working node (or a new root), random memory operator: the

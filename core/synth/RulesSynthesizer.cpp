@@ -207,9 +207,22 @@ std::optional<CandidateProposal> RulesSynthesizer::stepFromDiagnosis(const Recip
     }
   }
   if (moves.empty()) return std::nullopt;
-  const Move& m = moves[size_t(attempt) % moves.size()];
   KnobValues next = base;
+  const Move& m = moves[size_t(attempt) % moves.size()];
   next[m.knob->name] = m.value;
+  if (attempt >= int(moves.size())) {
+    // Every single step was tried (the caller saw duplicates): two knobs at once.
+    for (int tries = 0; tries < 16; ++tries) {
+      const Move& other = moves[rng() % moves.size()];
+      if (other.knob == m.knob) continue;
+      KnobValues two = next;
+      two[other.knob->name] = other.value;
+      if (r.satisfies(two)) {
+        next = two;
+        break;
+      }
+    }
+  }
   std::string why = c.diagnosis.empty() ? "explore" : c.diagnosis;
   std::string reason = why + ": change " + m.knob->kind + " (" + m.knob->name +
                        (m.knob->doc.empty() ? "" : ": " + m.knob->doc) + ")";

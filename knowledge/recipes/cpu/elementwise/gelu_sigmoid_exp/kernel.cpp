@@ -75,13 +75,15 @@ inline void store_fence() {
 #endif
 }
 
-// Reciprocal estimate for RCP=1, where the target has one for this vector width.
+// Reciprocal estimate for RCP=1, where the target has one for this vector width. (The masked
+// rcp14 forms with an all-ones mask avoid g++ 12's false "may be used uninitialized" warning on
+// the _mm512_undefined_ps() pass-through of the plain form.)
 #if RCP && VEC == 16 && defined(__AVX512F__)
-#define RCP_ESTIMATE(d) (vf) _mm512_rcp14_ps((__m512)(d))  // 14 bits
+#define RCP_ESTIMATE(d) (vf) _mm512_mask_rcp14_ps((__m512)(d), (__mmask16)-1, (__m512)(d))  // 14 bits
 #elif RCP && VEC == 8 && defined(__AVX512VL__)
-#define RCP_ESTIMATE(d) (vf) _mm256_rcp14_ps((__m256)(d))
+#define RCP_ESTIMATE(d) (vf) _mm256_mask_rcp14_ps((__m256)(d), (__mmask8)-1, (__m256)(d))
 #elif RCP && VEC == 4 && defined(__AVX512VL__)
-#define RCP_ESTIMATE(d) (vf) _mm_rcp14_ps((__m128)(d))
+#define RCP_ESTIMATE(d) (vf) _mm_mask_rcp14_ps((__m128)(d), (__mmask8)-1, (__m128)(d))
 #elif RCP && VEC == 8 && defined(__AVX__)
 #define RCP_ESTIMATE(d) (vf) _mm256_rcp_ps((__m256)(d))  // 12 bits
 #elif RCP && VEC == 4 && defined(__SSE__)

@@ -9,6 +9,10 @@
 //          One MULX for the high half, one IMUL for q*d: ~2 multiplies per element.
 //   MOD=2  Lemire's fastmod with a 128-bit M = ceil(2^128 / d): r = mulhi128(M*n mod 2^128, d).
 //          No quotient and no shift, but 4 64x64 multiplies; exact for every 64-bit n and d.
+//   MOD=3  double reciprocal: q = trunc(double(n) * (1/d)) is within 2^14/d + 1 of n/d (three
+//          roundings of relative 2^-52 below 2^64), so r = n - q*d lies in [-2^14-1, d + 2^14];
+//          for d >= 2^15 one conditional +d / -d makes it exact, smaller d take a second round
+//          on r (exact in a double). One integer multiply, no 128-bit products.
 // A power-of-two divisor (1, 2, 4, ...) takes a mask instead, for every MOD.
 // Elements are independent, so UNROLL only gives the out-of-order core longer straight-line code
 // (fewer loop branches, more multiplies in flight); THREADS splits the array in halves, but only
@@ -39,6 +43,8 @@ struct Divisor {
   uint64_t magic = 0;   // MOD=1: low 64 bits of the 65-bit multiplier
   unsigned shift = 0;   // MOD=1: floor(log2 d)
   u128 m128 = 0;        // MOD=2: ceil(2^128 / d)
+  double inv = 1.0;     // MOD=3: 1.0 / d
+  bool small = true;    // MOD=3: d < 2^15 needs the second round
 };
 
 Divisor makeDivisor(uint64_t d) {
@@ -46,6 +52,8 @@ Divisor makeDivisor(uint64_t d) {
   v.d = d;
   v.pow2 = (d & (d - 1)) == 0;
   v.mask = d - 1;
+  v.inv = 1.0 / static_cast<double>(d);
+  v.small = d < (uint64_t{1} << 15);
   if (v.pow2) return v;
   // libdivide u64 branch-free generator: magic = floor(2^(65+l) / d) + 1 - 2^64, l = floor(log2 d).
   const unsigned l = 63u - static_cast<unsigned>(__builtin_clzll(d));
@@ -68,6 +76,14 @@ inline uint64_t modOne(uint64_t n, const Divisor& v) {
   const uint64_t t = static_cast<uint64_t>((static_cast<u128>(v.magic) * n) >> 64);
   const uint64_t q = (((n - t) >> 1) + t) >> v.shift;
   return n - q * v.d;
+#elif MOD == 3
+  const uint64_t q = static_cast<uint64_t>(static_cast<double>(n) * v.inv);
+  int64_t r = static_cast<int64_t>(n - q * v.d);
+  const int64_t d = static_cast<int64_t>(v.d);
+  if (v.small) r -= static_cast<int64_t>(__builtin_floor(static_cast<double>(r) * v.inv)) * d;
+  r += r < 0 ? d : 0;
+  r -= r >= d ? d : 0;
+  return static_cast<uint64_t>(r);
 #else
   const u128 low = v.m128 * n;  // M * n mod 2^128
   const u128 bottom = (static_cast<u128>(static_cast<uint64_t>(low)) * v.d) >> 64;

@@ -113,7 +113,7 @@ nlohmann::json treeJson(const search::SearchTree& tree) {
 int runSearchCommand(const std::vector<std::string>& argv) {
   Args args(argv, {"problem", "policy", "budget", "seed", "batch", "operator", "time-limit", "plateau",
                    "shape-set", "o", "output", "resume"},
-            {"json"});
+            {"json", "replace"});
   if (!args.positional().empty()) throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
   auto number = [&](const char* name, double fallback) {
     auto v = args.value(name);
@@ -143,8 +143,14 @@ int runSearchCommand(const std::vector<std::string>& argv) {
     auto problemArg = args.value("problem");
     if (!problemArg) throw UsageError("search needs --problem ID|DIR");
     file = *out;
-    if (std::filesystem::exists(file))
-      throw InputError(file + ": already exists; continue it with --resume " + file + " or choose another name");
+    if (std::filesystem::exists(file)) {
+      if (!args.flag("replace"))
+        throw InputError(file + ": already exists; continue it with --resume " + file +
+                         ", choose another name, or pass --replace to start over");
+      // Validate it is a session before deleting anything.
+      store::SessionStore::open(file, store::OpenMode::ReadOnly);
+      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file + suffix);
+    }
     config.problem = problem::resolveProblemDir(*problemArg).string();
     config.policy = args.value("policy").value_or("mcts");
     search::makePolicy(config.policy);  // validates the name

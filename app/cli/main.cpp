@@ -29,7 +29,7 @@ usage: kevo-cli <command> [options]
                                           baseline: where each stands against the roofline
   search --problem ID|DIR -o FILE [--policy mcts|evolve|greedy|random] [--budget N]
          [--seed N] [--batch N] [--operator adaptive|round-robin|fixed:OP]
-         [--time-limit SEC] [--plateau N] [--shape-set NAME]... [--json]
+         [--time-limit SEC] [--plateau N] [--shape-set NAME]... [--replace] [--json]
                                           search for fast kernels; every node goes to FILE
   search --resume FILE [--budget N]       continue a search (also after kill -9)
   show FILE [--tree] [--node N] [--json]  a session: summary, ASCII tree, one node in full

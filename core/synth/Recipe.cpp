@@ -1,6 +1,7 @@
 #include "synth/Recipe.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -258,6 +259,9 @@ RecipeLibrary loadRecipeLibrary(const fs::path& root) {
   return lib;
 }
 
-fs::path defaultRecipeRoot() { return util::dataDir() / "knowledge" / "recipes" / "cpu"; }
+fs::path defaultRecipeRoot() {
+  if (const char* env = std::getenv("KEVO_RECIPES_DIR"); env && *env) return env;
+  return util::dataDir() / "knowledge" / "recipes" / "cpu";
+}
 
 }  // namespace kevo::synth

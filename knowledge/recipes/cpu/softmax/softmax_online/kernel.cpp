@@ -25,7 +25,12 @@
 #include "kevo_abi.h"
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
+// GCC 12 reports its own _mm512_undefined_ps() self-initialization inside the intrinsic headers
+// as -Wmaybe-uninitialized (GCC PR 105593); silence it for the header only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 #define KV_AVX512 1
 #endif
 

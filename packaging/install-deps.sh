@@ -6,8 +6,10 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git
-  # GUI: Qt 6 Widgets, Charts, Test, QScintilla (Qt 6 build), OpenGL headers Qt6Gui's config asks for
+  # GUI: Qt 6 Widgets, Charts, Test, QScintilla (Qt 6 build), and the OpenGL and xkb packages
+  # that the Qt6Gui and Qt6Charts CMake configs require
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev libqscintilla2-qt6-dev libgl-dev
+  libqt6opengl6-dev libxkbcommon-dev
   # engine
   libsqlite3-dev libcurl4-openssl-dev nlohmann-json3-dev libseccomp-dev
   # the GEMM baseline a user would call

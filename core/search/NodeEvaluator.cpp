@@ -28,6 +28,8 @@ NodeOutcome outcomeFromResult(const eval::EvaluationResult& r) {
                          {"achieved_gbs", s.roofline.achievedGBs},
                          {"achieved_gflops", s.roofline.achievedGflops},
                          {"bottleneck", profile::bottleneckName(s.roofline.bottleneck)},
+                         {"cache", s.cache},
+                         {"bandwidth_ceiling_gbs", s.roofline.bandwidthGBs},
                          {"explanation", s.roofline.explanation}};
     if (s.roofline.fractionOfFloor < worstFloor) {
       worstFloor = s.roofline.fractionOfFloor;

@@ -8,6 +8,8 @@ const char* eventKindName(SearchEvent::Kind k) {
       return "node_added";
     case SearchEvent::Kind::NodeEvaluated:
       return "node_evaluated";
+    case SearchEvent::Kind::NodeChanged:
+      return "node_changed";
     case SearchEvent::Kind::BestImproved:
       return "best_improved";
     case SearchEvent::Kind::Steering:

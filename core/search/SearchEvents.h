@@ -1,4 +1,5 @@
-// The search's event stream: node added, node evaluated, best improved, steering applied, log.
+// The search's event stream: node added, node evaluated, node changed (pinned, pruned), best
+// improved, steering applied, log.
 // Subscribers are called on the search thread, in order; a GUI subscriber copies the event into
 // its own queue and returns (app/ turns that into Qt signals on the GUI thread).
 #pragma once
@@ -12,7 +13,7 @@
 namespace kevo::search {
 
 struct SearchEvent {
-  enum class Kind { NodeAdded, NodeEvaluated, BestImproved, Steering, Log, Finished };
+  enum class Kind { NodeAdded, NodeEvaluated, NodeChanged, BestImproved, Steering, Log, Finished };
   Kind kind = Kind::Log;
   int64_t nodeId = 0;
   std::string message;

@@ -162,12 +162,14 @@ std::string SearchRunner::applyCommand(const nlohmann::json& cmd) {
     n->status = kind == "prune" ? NodeStatus::Pruned
                                 : (n->verdict.empty() ? NodeStatus::Lost : NodeStatus::Evaluated);
     record(*n);
+    events_.publish({SearchEvent::Kind::NodeChanged, n->id, kind, n->toJson()});
     std::erase_if(forced_, [&](const Expansion& e) { return e.parent > 0 && tree_.isPruned(e.parent); });
     return (kind == "prune" ? "pruned subtree of node " : "restored node ") + std::to_string(id);
   }
   if (kind == "pin" || kind == "unpin") {
     n->pinned = kind == "pin";
     record(*n);
+    events_.publish({SearchEvent::Kind::NodeChanged, n->id, kind, n->toJson()});
     return (n->pinned ? "pinned node " : "unpinned node ") + std::to_string(id);
   }
   if (kind == "expand") {

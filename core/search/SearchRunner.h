@@ -61,6 +61,8 @@ class SearchRunner {
   // Queued; applied between steps and recorded in the session with who and when.
   void post(const nlohmann::json& command, const std::string& who = "api");
   void requestStop() { stop_ = true; }
+  // Applies queued steering now (when no search is running, so a view reflects it at once).
+  void applyPendingSteering() { applySteering(); }
 
   const SearchTree& tree() const { return tree_; }
   EventBus& events() { return events_; }

@@ -10,6 +10,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "DiagnosticsList.h"
 #include "DiffView.h"
 #include "NodeTableModel.h"
 #include "RooflineChart.h"
@@ -37,7 +38,7 @@ InspectorPanel::InspectorPanel(const NodeTableModel& nodes, QWidget* parent)
   sourceTab->addWidget(diagnostics_);
   sourceTab->setStretchFactor(0, 4);
   sourceTab->setStretchFactor(1, 1);
-  connect(diagnostics_, &widgets::DiagnosticsList::diagnosticActivated, source_, &widgets::SourceView::jumpToLine);
+  widgets::connectDiagnostics(diagnostics_, source_);
   addTab(sourceTab, "Source");
 
   diff_ = new widgets::DiffView;
@@ -224,8 +225,7 @@ void InspectorPanel::fillProfile(const search::SearchNode& n) {
                                                                      : hardware_.cacheBandwidthGBs);
   }
   roofline_->setCeilings(bandwidth, hardware_.peakGflops,
-                         cold ? QString("DRAM %1 GB/s").arg(bandwidth, 0, 'f', 1)
-                              : QString("L1 %1 GB/s").arg(bandwidth, 0, 'f', 1));
+                         cold ? QString("DRAM") : QString("L1"));
   roofline_->setTitle(QString("Roofline, shape set %1").arg(QString::fromStdString(shape)));
   std::vector<widgets::RooflinePointVisual> points;
   auto add = [&](const search::SearchNode* m, widgets::RooflinePointVisual::Role role, const QString& name) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "EvaluationTableModel.h"
+#include "backend/CompileDiagnostic.h"
 #include "hw/HardwareInfo.h"
 #include "search/SearchNode.h"
 

@@ -248,7 +248,7 @@ void MainWindow::buildDocks() {
     menuBar()->actions().last()->menu()->addAction(d->toggleViewAction());
     return d;
   };
-  dock("Inspector", "inspector", inspector_, Qt::RightDockWidgetArea);
+  auto* inspectorDock = dock("Inspector", "inspector", inspector_, Qt::RightDockWidgetArea);
 
   auto* charts = new QTabWidget;
   progressChart_ = new widgets::ProgressChart;
@@ -314,6 +314,8 @@ void MainWindow::buildDocks() {
   auto* logDock = dock("Log", "log", log_, Qt::BottomDockWidgetArea);
   tabifyDockWidget(nodesDock, logDock);
   chartsDock->raise();
+  resizeDocks({inspectorDock}, {640}, Qt::Horizontal);
+  resizeDocks({chartsDock}, {260}, Qt::Vertical);
 }
 
 widgets::TreeNodeVisual MainWindow::visual(const search::SearchNode& n) const {
@@ -355,6 +357,7 @@ void MainWindow::onSessionOpened(const QString& file, const std::vector<search::
   addRecent(file);
   if (auto best = nodeModel_.best()) selectNode(*best);
   else inspector_->showNode(std::nullopt);
+  statusBar()->showMessage(QString("Opened %1: %2 nodes").arg(file).arg(nodes.size()), 8000);
   log_->appendPlainText(QString("opened %1: %2 nodes, problem %3").arg(file).arg(nodes.size()).arg(QString::fromStdString(controller_.config().problem)));
   updateActions();
   refreshProgress();

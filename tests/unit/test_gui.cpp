@@ -1,0 +1,201 @@
+// The GUI, offscreen: the node model under QAbstractItemModelTester follows engine events row by
+// row; opening a session fills the tree and the inspector; a real search (fixture problem and
+// recipes) runs from the window; steering actions reach the engine, show at once and undo;
+// a corrupt session file gives an error dialog, not a crash.
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QMessageBox>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QtTest>
+
+#include "EvaluationTableModel.h"
+#include "InspectorPanel.h"
+#include "MainWindow.h"
+#include "NodeTableModel.h"
+#include "SyntheticObjective.h"
+#include "TestSupport.h"
+#include "search/SearchRunner.h"
+#include "store/SessionStore.h"
+#include "synth/RulesSynthesizer.h"
+
+using namespace kevo;
+
+namespace {
+
+// A session written by a synthetic search (no compiler): realistic nodes, quickly.
+void writeSyntheticSession(const std::string& file, int evaluations) {
+  auto store = store::SessionStore::create(file);
+  search::SearchConfig c;
+  c.problem = std::string(KEVO_TEST_FIXTURES_DIR) + "/problems/scale";
+  c.seed = 3;
+  store.setMeta("problem_id", "scale");
+  synth::RulesSynthesizer synth(test::syntheticRecipes());
+  test::SyntheticEvaluator evaluator;
+  search::SearchRunner runner(c, synth, evaluator, &store);
+  runner.run(evaluations);
+}
+
+// Closes the next message box and returns its text.
+QString closeNextMessageBox() {
+  QString text;
+  for (int i = 0; i < 100 && text.isEmpty(); ++i) {
+    QTest::qWait(20);
+    for (QWidget* w : QApplication::topLevelWidgets())
+      if (auto* box = qobject_cast<QMessageBox*>(w); box && box->isVisible()) {
+        text = box->text();
+        box->accept();
+      }
+  }
+  return text;
+}
+
+}  // namespace
+
+class GuiTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    qputenv("KEVO_CACHE_DIR", dir_.filePath("cache").toUtf8());
+    qputenv("KEVO_RECIPES_DIR", QByteArray(KEVO_TEST_FIXTURES_DIR) + "/recipes");
+    qputenv("KEVO_WORKER", KEVO_WORKER_PATH);
+    QCoreApplication::setOrganizationName("KevoTest");
+  }
+
+  void nodeModelFollowsEvents() {
+    app::NodeTableModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    app::NodeFilterProxy proxy;
+    proxy.setSourceModel(&model);
+    QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+    search::SearchNode a;
+    a.id = 1;
+    a.recipe = "r";
+    model.addNode(a);
+    search::SearchNode b = a;
+    b.id = 2;
+    b.parentId = 1;
+    model.addNode(b);
+    QCOMPARE(inserted.count(), 2);
+    QCOMPARE(reset.count(), 0);  // row inserts, never a reset per event
+    b.status = search::NodeStatus::Evaluated;
+    b.verdict = "ok";
+    b.score = std::log(2.0);
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    model.updateNode(b);
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(model.data(model.index(1, app::NodeTableModel::Speedup), Qt::DisplayRole).toString(), QString("2.00x"));
+    QCOMPARE(*model.best(), int64_t(2));
+    proxy.setVerdicts({"ok"});
+    QCOMPARE(proxy.rowCount(), 1);
+    proxy.setVerdicts({});
+    proxy.setText("2");
+    QCOMPARE(proxy.rowCount(), 1);
+    a.status = search::NodeStatus::Pruned;
+    model.updateNode(a);
+    QVERIFY(model.isPruned(2));  // through its parent
+
+    app::EvaluationTableModel eval;
+    QAbstractItemModelTester evalTester(&eval, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    b.summary = {{"inference", {{"median_seconds", 1e-5}, {"baseline_seconds", 2e-5}, {"speedup", 2.0}, {"fraction_of_floor", 0.5}}}};
+    search::SearchNode pinned = b;
+    pinned.summary["inference"]["median_seconds"] = 4e-5;
+    eval.setNode(b, pinned);
+    QCOMPARE(eval.rowCount(), 1);
+    QCOMPARE(eval.data(eval.index(0, app::EvaluationTableModel::VsPinned), Qt::DisplayRole).toString(), QString("4.00x"));
+  }
+
+  void openSessionFillsEverything() {
+    std::string file = dir_.filePath("synthetic.kevo").toStdString();
+    writeSyntheticSession(file, 12);
+    app::MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    QVERIFY(window.openSession(QString::fromStdString(file)));
+    QCOMPARE(int(window.nodeModel().nodes().size()), 12);
+    QVERIFY(window.selectedNode().has_value());  // the best node is selected on open
+    for (const auto& n : window.nodeModel().nodes()) {
+      window.selectNode(n.id);
+      QCOMPARE(window.inspector()->shownNode(), std::optional<int64_t>(n.id));
+    }
+    // Steering on a session another process may be writing is queued in the file.
+    window.selectNode(2);
+    window.pinSelected(true);
+    auto rows = store::SessionStore::open(file, store::OpenMode::ReadOnly).steering();
+    QCOMPARE(int(rows.size()), 1);
+    QCOMPARE(rows[0].command.value("kind", ""), std::string("pin"));
+    QCOMPARE(rows[0].who, std::string("kevo (GUI)"));
+  }
+
+  void corruptSessionShowsAnError() {
+    QString file = dir_.filePath("corrupt.kevo");
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("SQLite format 3\0 but not really", 32);
+    f.close();
+    app::MainWindow window;
+    window.show();
+    QString text;
+    QTimer::singleShot(0, [&] { text = closeNextMessageBox(); });
+    QVERIFY(!window.openSession(file));
+    QTest::qWait(50);
+    QVERIFY2(text.contains("corrupt.kevo"), qPrintable(text));
+  }
+
+  void realSearchAndSteering() {
+    app::MainWindow window;
+    window.show();
+    app::NewSessionRequest r;
+    r.file = dir_.filePath("real.kevo");
+    r.problem = QString(KEVO_TEST_FIXTURES_DIR) + "/problems/scale";
+    r.config.shapeSets = {"inference"};
+    r.config.seed = 5;
+    r.budget = 4;
+    QSignalSpy finished(&window.controller(), &app::SessionController::runFinished);
+    QVERIFY(window.controller().startNew(r));
+    QVERIFY(finished.wait(120000));
+    QCOMPARE(int(window.nodeModel().nodes().size()), 4);
+    auto best = window.nodeModel().best();
+    QVERIFY(best);
+    window.selectNode(*best);
+
+    // Pin: reaches the engine, shows at once, undoes.
+    window.pinSelected(true);
+    QTRY_VERIFY_WITH_TIMEOUT(window.nodeModel().node(*best)->pinned, 5000);
+    window.undoStack().undo();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.nodeModel().node(*best)->pinned, 5000);
+
+    // Expand with an operator: one new child of the selected node.
+    window.expandSelected("inherit", "UNROLL=8");
+    QVERIFY(finished.wait(60000));
+    const auto& last = window.nodeModel().nodes().back();
+    QCOMPARE(last.parentId, *best);
+    QCOMPARE(last.memoryOperator, std::string("inherit"));
+
+    // Edit and evaluate: the edit is a user-made child.
+    window.selectNode(*best);
+    window.editAndEvaluateSelected(QString::fromStdString(window.nodeModel().node(*best)->source + "\n// tuned by hand\n"));
+    QVERIFY(finished.wait(60000));
+    QVERIFY(window.nodeModel().nodes().back().userMade);
+    QCOMPARE(window.nodeModel().nodes().back().verdict, std::string("ok"));
+
+    // Prune: the subtree fades, and the session records who did it.
+    window.selectNode(*best);
+    window.pruneSelected(true);
+    QTRY_VERIFY_WITH_TIMEOUT(window.nodeModel().isPruned(last.id), 5000);
+    auto rows = store::SessionStore::open(r.file.toStdString(), store::OpenMode::ReadOnly).steering();
+    QVERIFY(rows.size() >= 4);
+    window.controller().close();
+  }
+
+ private:
+  QTemporaryDir dir_;
+};
+
+QTEST_MAIN(GuiTest)
+#include "test_gui.moc"

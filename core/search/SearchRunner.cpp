@@ -295,7 +295,8 @@ RunSummary SearchRunner::run(int evaluations) {
     int want = std::min(config_.batch, evaluations - summary.evaluated);
     for (int b = 0; b < want; ++b) {
       Expansion e;
-      if (!forced_.empty()) {
+      bool forced = !forced_.empty();
+      if (forced) {
         e = forced_.front();
         forced_.pop_front();
         if (e.op.empty()) e.op = schedule_.choose(rng_);
@@ -307,6 +308,15 @@ RunSummary SearchRunner::run(int evaluations) {
         e.op = !preferred.empty() ? preferred : schedule_.choose(rng_);
       }
       auto node = makeNode(e, keys);
+      if (!node && forced) {
+        // A person asked for a child of this node: say why there is none rather than
+        // expanding somewhere else in their name.
+        events_.publish({SearchEvent::Kind::Steering, e.parent,
+                         "nothing new to propose from node " + std::to_string(e.parent) + " with " +
+                             e.op + ": every neighbour already exists",
+                         nullptr});
+        continue;
+      }
       if (!node && e.parent > 0) {
         // This node's neighbourhood is exhausted: start somewhere new instead.
         e.parent = -1;

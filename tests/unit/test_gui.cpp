@@ -170,12 +170,18 @@ class GuiTest : public QObject {
     window.undoStack().undo();
     QTRY_VERIFY_WITH_TIMEOUT(!window.nodeModel().node(*best)->pinned, 5000);
 
-    // Expand with an operator: one new child of the selected node.
+    // Expand with an operator and a hint: one new child of the chosen node, with the hint.
+    int64_t unrolled = 0;
+    for (const auto& n : window.nodeModel().nodes())
+      if (n.ok() && n.recipe == "scale_unrolled" && n.knobs.at("UNROLL") != 8) unrolled = n.id;
+    QVERIFY(unrolled > 0);
+    window.selectNode(unrolled);
     window.expandSelected("inherit", "UNROLL=8");
     QVERIFY(finished.wait(60000));
-    const auto& last = window.nodeModel().nodes().back();
-    QCOMPARE(last.parentId, *best);
+    const auto last = window.nodeModel().nodes().back();
+    QCOMPARE(last.parentId, unrolled);
     QCOMPARE(last.memoryOperator, std::string("inherit"));
+    QCOMPARE(last.knobs.at("UNROLL"), int64_t(8));
 
     // Edit and evaluate: the edit is a user-made child.
     window.selectNode(*best);
@@ -185,7 +191,7 @@ class GuiTest : public QObject {
     QCOMPARE(window.nodeModel().nodes().back().verdict, std::string("ok"));
 
     // Prune: the subtree fades, and the session records who did it.
-    window.selectNode(*best);
+    window.selectNode(unrolled);
     window.pruneSelected(true);
     QTRY_VERIFY_WITH_TIMEOUT(window.nodeModel().isPruned(last.id), 5000);
     auto rows = store::SessionStore::open(r.file.toStdString(), store::OpenMode::ReadOnly).steering();

@@ -139,7 +139,8 @@ void InspectorPanel::fillDiff(const search::SearchNode& n) {
     left = nodes_.node(n.parentId);
   }
   if (!left) {
-    diff_->setTexts("(no parent: a root)", "", nodeTitle(n), QString::fromStdString(n.source));
+    diff_->showMessage(nodeTitle(n) + " is a root: it has no parent to compare with. "
+                       "Node > Compare with node... or pin another node as the baseline.");
     return;
   }
   diff_->setTexts(nodeTitle(*left) + " (" + role + ")", QString::fromStdString(left->source), nodeTitle(n),

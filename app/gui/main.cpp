@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <optional>
 #include <QThread>
 #include <QTimer>
 
@@ -23,6 +24,16 @@ int screenshots(kevo::app::MainWindow& window, const QString& dir, const QString
       QThread::msleep(25);
     }
   };
+  settle();
+  // Show a node that has a parent, so the diff and the roofline have something to compare.
+  std::optional<int64_t> shown;
+  double score = -1e300;
+  for (const auto& n : window.nodeModel().nodes())
+    if (n.ok() && n.parentId > 0 && n.score > score) {
+      shown = n.id;
+      score = n.score;
+    }
+  if (shown) window.selectNode(shown);
   settle();
   bool ok = window.grab().save(dir + "/main-window.png");
   auto* inspector = window.inspector();

@@ -5,6 +5,7 @@
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QMessageBox>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -130,6 +131,25 @@ class GuiTest : public QObject {
     QCOMPARE(int(rows.size()), 1);
     QCOMPARE(rows[0].command.value("kind", ""), std::string("pin"));
     QCOMPARE(rows[0].who, std::string("kevo (GUI)"));
+  }
+
+  // The screenshot mode the README's images come from (tools/make-screenshots.sh).
+  void screenshotsOfASession() {
+    std::string file = dir_.filePath("shots.kevo").toStdString();
+    writeSyntheticSession(file, 10);
+    QString out = dir_.filePath("shots");
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("QT_QPA_PLATFORM", "offscreen");
+    p.setProcessEnvironment(env);
+    p.start(KEVO_GUI_PATH, {"--screenshots", out, QString::fromStdString(file)});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitCode(), 0);
+    for (const char* name : {"main-window", "inspector-source", "inspector-diff", "inspector-context",
+                             "inspector-evaluation", "inspector-profile"}) {
+      QImage image(out + "/" + name + ".png");
+      QVERIFY2(!image.isNull() && image.width() > 300 && image.height() > 200, name);
+    }
   }
 
   void corruptSessionShowsAnError() {

@@ -21,6 +21,8 @@ QVariant EvaluationTableModel::headerData(int section, Qt::Orientation orientati
   switch (section) {
     case ShapeSet: return "Shape set";
     case Median: return "Median";
+    case Min: return "Min";
+    case Spread: return "Spread";
     case Baseline: return "Problem baseline";
     case Speedup: return "Speedup";
     case VsPinned: return pinnedLabel_.isEmpty() ? QString("vs pinned") : "vs " + pinnedLabel_;
@@ -43,6 +45,8 @@ QVariant EvaluationTableModel::data(const QModelIndex& index, int role) const {
   switch (index.column()) {
     case ShapeSet: return r.name;
     case Median: return seconds(median);
+    case Min: return seconds(r.s.value("min_seconds", 0.0));
+    case Spread: return r.s.contains("spread") ? QString::number(100 * r.s.value("spread", 0.0), 'f', 0) + "%" : QString("-");
     case Baseline: return seconds(r.s.value("baseline_seconds", 0.0));
     case Speedup: return QString::number(r.s.value("speedup", 0.0), 'f', 2) + "x";
     case VsPinned:

@@ -79,11 +79,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), nodeModel_(this),
     log_->appendPlainText("search stopped: " + reason);
     statusBar()->showMessage("Search stopped (" + reason + ")", 8000);
   });
-  connect(&controller_, &SessionController::operatorPayoff, this, [this](const nlohmann::json& stats) {
-    std::map<QString, std::pair<int, int>> payoff;
-    for (const auto& [op, s] : stats.items()) payoff[QString::fromStdString(op)] = {int(s.value("uses", 0.0)), int(s.value("improvements", 0.0))};
-    payoffChart_->setPayoff(payoff);
-  });
   connect(tree_, &widgets::SearchTreeView::nodeSelected, this, [this](int64_t id) { selectNode(id); });
   connect(tree_, &widgets::SearchTreeView::contextMenuRequested, this, &MainWindow::showContextMenu);
   connect(inspector_, &InspectorPanel::nodeLinkActivated, this, [this](int64_t id) { selectNode(id); });
@@ -353,6 +348,7 @@ void MainWindow::onSessionOpened(const QString& file, const std::vector<search::
   for (const auto& n : nodes)
     if (!n.verdict.empty()) progressChart_->addEvaluation(n.id, ++evaluatedCount_, n.ok() ? std::exp(n.score) : 0, QString::fromStdString(n.verdict));
   refreshBestPath();
+  refreshPayoff();
   tree_->fitToView();
   addRecent(file);
   if (auto best = nodeModel_.best()) selectNode(*best);
@@ -404,6 +400,7 @@ void MainWindow::onNodeUpdated(const search::SearchNode& n) {
   if (newlyEvaluated) {
     progressChart_->addEvaluation(n.id, ++evaluatedCount_, n.ok() ? std::exp(n.score) : 0, QString::fromStdString(n.verdict));
     refreshBestPath();
+    refreshPayoff();
   }
   if (selected_ && *selected_ == n.id) {
     inspector_->showNode(n.id);
@@ -412,6 +409,20 @@ void MainWindow::onNodeUpdated(const search::SearchNode& n) {
   applyFilters();
   updateActions();
   refreshProgress();
+}
+
+void MainWindow::refreshPayoff() {
+  // How often each memory operator produced a child better than its parent, from the tree
+  // itself, so a followed session shows it too.
+  std::map<QString, std::pair<int, int>> payoff;
+  for (const auto& n : nodeModel_.nodes()) {
+    if (n.verdict.empty() || n.parentId <= 0) continue;
+    const auto* p = nodeModel_.node(n.parentId);
+    auto& [uses, wins] = payoff[QString::fromStdString(n.memoryOperator)];
+    ++uses;
+    if (p && p->ok() && n.ok() && n.score > p->score) ++wins;
+  }
+  payoffChart_->setPayoff(payoff);
 }
 
 void MainWindow::refreshBestPath() {

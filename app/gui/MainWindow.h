@@ -68,6 +68,7 @@ class MainWindow : public QMainWindow {
   void onNodeUpdated(const search::SearchNode& n);
   void refreshProgress();
   void refreshBestPath();
+  void refreshPayoff();
   void applyFilters();
   void updateActions();
   void showContextMenu(int64_t id, const QPoint& globalPos);

@@ -182,11 +182,9 @@ void SessionController::run(int evaluations) {
       QMetaObject::invokeMethod(this, [this, what] { emit errorOccurred(what); }, Qt::QueuedConnection);
       s.stopReason = "error";
     }
-    nlohmann::json payoff = runner->schedule().stats();
     QString reason = QString::fromStdString(s.stopReason);
-    QMetaObject::invokeMethod(this, [this, reason, payoff] {
+    QMetaObject::invokeMethod(this, [this, reason] {
       running_ = false;
-      emit operatorPayoff(payoff);
       emit runStateChanged(false);
       emit runFinished(reason);
     }, Qt::QueuedConnection);

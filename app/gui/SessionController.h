@@ -62,7 +62,6 @@ class SessionController : public QObject {
   void runFinished(const QString& reason);
   void logMessage(const QString& text);
   void errorOccurred(const QString& text);
-  void operatorPayoff(const nlohmann::json& stats);
 
  private:
   void publishFromEngine(const search::SearchEvent& e);

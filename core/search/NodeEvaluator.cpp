@@ -23,6 +23,9 @@ NodeOutcome outcomeFromResult(const eval::EvaluationResult& r) {
     ++n;
     o.summary[s.name] = {{"speedup", s.speedup},
                          {"median_seconds", s.timing.medianSeconds},
+                         {"min_seconds", s.timing.minSeconds},
+                         {"spread", s.timing.spread},
+                         {"reps", s.timing.reps},
                          {"baseline_seconds", s.baseline ? s.baseline->medianSeconds : 0.0},
                          {"fraction_of_floor", s.roofline.fractionOfFloor},
                          {"achieved_gbs", s.roofline.achievedGBs},

@@ -4,16 +4,19 @@
 // Why it is fast:
 //  * Register blocking. The micro-kernel keeps an MR x NR tile of C in MR * NR/16 zmm
 //    registers for the whole k loop. Each k step loads NR/16 vectors of B and broadcasts MR
-//    scalars of A, then issues MR * NR/16 independent FMAs: e.g. 12 x 32 gives 24 FMAs for 2
-//    vector loads + 12 broadcasts, enough independent chains to cover the 4-cycle FMA latency
+//    scalars of A, then issues MR * NR/16 independent FMAs: e.g. 6 x 64 gives 24 FMAs for 4
+//    vector loads + 6 broadcasts (12 x 32: 2 loads + 12 broadcasts), enough independent chains to cover the 4-cycle FMA latency
 //    at one 512-bit FMA per cycle (Zen 4 runs a zmm FMA as two 256-bit halves), and C is
 //    read/written once per KC block instead of once per k.
 //  * Packing. B's KC x NC panel is copied once into NR-wide slivers (k-major, contiguous,
 //    zero padded to NR) so the micro-kernel streams it with aligned loads, no TLB or cache-set
 //    conflicts from the row stride (rows of a 2048-wide B are 8 KiB apart: all in one L1 set).
 //    A's MC x KC block is copied into MR-tall slivers (PACK_A = 1) so the broadcasts walk one
-//    contiguous stream; with PACK_A = 0 the kernel broadcasts straight from A's rows, which
-//    saves the copy when A is read only once per row (tall-skinny: N <= NR, K <= KC).
+//    contiguous stream; with PACK_A = 0 the kernel broadcasts straight from A's MR rows (MR
+//    sequential streams the hardware prefetcher follows), which saves the copy: a clear win
+//    when each A row is used once (tall-skinny: N <= NR, K <= KC, measured ~2x over PACK_A = 1
+//    there), and about even on square shapes with LOOP = 1, where the MR x KC sliver read in
+//    place still stays in L1 across the whole jr loop.
 //  * Cache blocking. KC bounds the k extent so a B sliver (KC x NR) or an A sliver (MR x KC)
 //    stays in L1 while the other operand's block (B panel KC x NC, or A block MC x KC) stays in
 //    L2; LOOP picks which one is stationary in L1.
@@ -47,7 +50,7 @@ namespace {
 constexpr int kMR = MR;
 constexpr int kNR = NR;  // multiple of 16 (one zmm = 16 floats)
 static_assert(kNR % 16 == 0, "NR must be a multiple of 16");
-constexpr int kNV = kNR / 16;
+[[maybe_unused]] constexpr int kNV = kNR / 16;  // zmm vectors per micro-tile row
 
 // Pack buffers, one pair per thread index, grown on demand and kept across calls: allocating
 // (and page-faulting) megabytes on every call would cost more than a small GEMM.
@@ -204,12 +207,13 @@ inline void micro(int64_t kc, const float* __restrict a, int64_t lda, const floa
 #endif
 
 // ---- blocked driver (one thread) ------------------------------------------------------------
-void gemm_blocked(const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
+// Returns false only if a pack buffer cannot be allocated.
+bool gemm_blocked(const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
                   int64_t M, int64_t N, int64_t K, int tid) {
-  if (M <= 0 || N <= 0) return;
+  if (M <= 0 || N <= 0) return true;
   if (K <= 0) {
     for (int64_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, sizeof(float) * N);
-    return;
+    return true;
   }
   const int64_t KCe = std::max<int64_t>(1, KC);
   const int64_t NCe = std::max<int64_t>(kNR, NC / kNR * kNR);  // NC rounded down to NR
@@ -219,7 +223,7 @@ void gemm_blocked(const float* A, int64_t lda, const float* B, int64_t ldb, floa
   const int64_t mcmax = round_up(std::min(MCe, M), kMR);
   float* bp = g_bbuf[tid].get(static_cast<std::size_t>(kcmax * ncmax));
   float* ap = g_abuf[tid].get(static_cast<std::size_t>((PACK_A ? mcmax : kMR) * kcmax));
-  if (!bp || !ap) return;
+  if (!bp || !ap) return false;
 
   for (int64_t jc = 0; jc < N; jc += NCe) {
     const int64_t nc = std::min(NCe, N - jc);
@@ -270,6 +274,7 @@ void gemm_blocked(const float* A, int64_t lda, const float* B, int64_t ldb, floa
 #if defined(__AVX512F__)
   if (NT) _mm_sfence();  // order the streaming stores before the caller (or join) reads C
 #endif
+  return true;
 }
 
 }  // namespace
@@ -294,20 +299,17 @@ extern "C" int kevo_kernel(const kevo_tensor* inputs, int32_t n_inputs, kevo_ten
   const int64_t ext = split_n ? N : M;
   const int64_t half = std::min(ext, round_up((ext + 1) / 2, unit));
   if (half > 0 && half < ext) {
+    bool ok1 = true;
     std::thread worker([&] {
-      if (split_n)
-        gemm_blocked(A, lda, B + half, ldb, C + half, ldc, M, N - half, K, 1);
-      else
-        gemm_blocked(A + half * lda, lda, B, ldb, C + half * ldc, ldc, M - half, N, K, 1);
+      ok1 = split_n ? gemm_blocked(A, lda, B + half, ldb, C + half, ldc, M, N - half, K, 1)
+                    : gemm_blocked(A + half * lda, lda, B, ldb, C + half * ldc, ldc, M - half, N,
+                                   K, 1);
     });
-    if (split_n)
-      gemm_blocked(A, lda, B, ldb, C, ldc, M, half, K, 0);
-    else
-      gemm_blocked(A, lda, B, ldb, C, ldc, half, N, K, 0);
+    const bool ok0 = split_n ? gemm_blocked(A, lda, B, ldb, C, ldc, M, half, K, 0)
+                             : gemm_blocked(A, lda, B, ldb, C, ldc, half, N, K, 0);
     worker.join();
-    return 0;
+    return ok0 && ok1 ? 0 : 3;
   }
 #endif
-  gemm_blocked(A, lda, B, ldb, C, ldc, M, N, K, 0);
-  return 0;
+  return gemm_blocked(A, lda, B, ldb, C, ldc, M, N, K, 0) ? 0 : 3;
 }

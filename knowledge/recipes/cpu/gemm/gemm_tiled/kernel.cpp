@@ -16,7 +16,8 @@
 //    ORDER 1 (row strip, whole K): each RI-row strip of C is finished in registers over the
 //    full K, one column tile at a time: no C reloads, A read once per column tile, B read from
 //    cache per strip. Best when B is small and sits in L1/L2 (tall-skinny: B is 16 KiB), where
-//    A and C simply stream from memory once.
+//    A and C simply stream from memory once. On a large square B it is the wrong choice (each
+//    strip re-reads a K x VW*NV column strip of B at an 8 KiB stride: ~0.25x of OpenBLAS).
 //  * COPYB = 1 (ORDER 0 only) copies each TK x TN block of B into a contiguous buffer first:
 //    rows of a power-of-two-wide B are a multiple of 4 KiB apart and all map to the same L1
 //    set, so reading a block in place thrashes L1 and part of L2.
@@ -133,19 +134,20 @@ struct Buf {
 };
 Buf g_bbuf[2];
 
-void gemm_rows(const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
+// Returns false only if the COPYB buffer cannot be allocated.
+bool gemm_rows(const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
                int64_t M, int64_t N, int64_t K, int tid) {
-  if (M <= 0 || N <= 0) return;
+  if (M <= 0 || N <= 0) return true;
   if (K <= 0) {
     for (int64_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, sizeof(float) * N);
-    return;
+    return true;
   }
 #if ORDER == 0
   const int64_t TKe = std::max<int64_t>(1, TK);
   const int64_t TNe = std::max<int64_t>(kTJ, TN / kTJ * kTJ);  // whole register tiles
 #if COPYB
   float* bb = g_bbuf[tid].get(static_cast<std::size_t>(std::min(TKe, K) * std::min(TNe, N)));
-  if (!bb) return;
+  if (!bb) return false;
 #else
   (void)tid;
 #endif
@@ -175,6 +177,7 @@ void gemm_rows(const float* A, int64_t lda, const float* B, int64_t ldb, float* 
     strip(rows, N, K, A + i * lda, lda, B, ldb, C + i * ldc, ldc, false);
   }
 #endif
+  return true;
 }
 
 }  // namespace
@@ -193,13 +196,14 @@ extern "C" int kevo_kernel(const kevo_tensor* inputs, int32_t n_inputs, kevo_ten
 #if THREADS > 1
   const int64_t half = std::min<int64_t>(M, ((M + 1) / 2 + kRI - 1) / kRI * kRI);
   if (half > 0 && half < M) {
-    std::thread worker(
-        [&] { gemm_rows(A + half * lda, lda, B, ldb, C + half * ldc, ldc, M - half, N, K, 1); });
-    gemm_rows(A, lda, B, ldb, C, ldc, half, N, K, 0);
+    bool ok1 = true;
+    std::thread worker([&] {
+      ok1 = gemm_rows(A + half * lda, lda, B, ldb, C + half * ldc, ldc, M - half, N, K, 1);
+    });
+    const bool ok0 = gemm_rows(A, lda, B, ldb, C, ldc, half, N, K, 0);
     worker.join();
-    return 0;
+    return ok0 && ok1 ? 0 : 3;
   }
 #endif
-  gemm_rows(A, lda, B, ldb, C, ldc, M, N, K, 0);
-  return 0;
+  return gemm_rows(A, lda, B, ldb, C, ldc, M, N, K, 0) ? 0 : 3;
 }

@@ -18,6 +18,9 @@
 // gathers in flight. BINS trades table size (BINS*NB*4 bytes: L1 up to 8 KiB entries) against
 // fewer candidate gathers. Setup is O(NB + K); the table is capped so it stays in L2, and a very
 // clustered boundary set (maxocc > 8) falls back to a branchless binary search per value.
+// ENTRY=1 packs each bin as one 64-bit entry {start, first candidate boundary}: one qword gather
+// brings both, so a value costs 1 + (maxocc - 1) gathered elements instead of 1 + maxocc (gathers
+// cost per element on Zen 4, about as much as that many scalar loads).
 // STREAM=1 writes outputs larger than 16 MiB with non-temporal stores (no read-for-ownership);
 // THREADS=2 splits the values once the call is long enough to pay for a thread (~30 us).
 #include <algorithm>
@@ -26,7 +29,7 @@
 #include <thread>
 #include <vector>
 
-#if defined(__AVX512F__) && VEC == 16
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && VEC == 16
 #include <immintrin.h>
 #define BK_AVX512 1
 #else
@@ -43,6 +46,7 @@ struct Guide {
   float b0 = 0.0f, scale = 0.0f, kmax = 0.0f;  // g(x) = trunc(min(max((x-b0)*scale, 0), kmax))
   std::vector<int32_t> start;                  // K + 1 entries
   std::vector<float> padded;                   // NB boundaries + maxocc x +inf
+  std::vector<uint64_t> packed;                // ENTRY=1: start | bits(padded[start]) << 32
   int maxocc = 0;
 };
 
@@ -114,6 +118,15 @@ bool buildGuide(const float* b, int64_t nb, Guide& g) {
   if (occ > kMaxOcc) return false;
   g.padded.assign(b, b + nb);
   g.padded.resize(static_cast<size_t>(nb + occ + 16), INFINITY);
+  if (ENTRY == 1) {
+    g.packed.resize(static_cast<size_t>(k + 1));
+    for (int64_t j = 0; j <= k; ++j) {
+      const int32_t st = g.start[static_cast<size_t>(j)];
+      uint32_t bits;
+      __builtin_memcpy(&bits, &g.padded[static_cast<size_t>(st)], 4);
+      g.packed[static_cast<size_t>(j)] = static_cast<uint32_t>(st) | (uint64_t{bits} << 32);
+    }
+  }
   return true;
 }
 
@@ -127,11 +140,31 @@ void bucketRange(const float* __restrict values, int32_t* __restrict out, int64_
   const __m512 b0 = _mm512_set1_ps(g.b0), scale = _mm512_set1_ps(g.scale),
                kmax = _mm512_set1_ps(g.kmax);
   const __m512i zero = _mm512_setzero_si512();
+  const uint64_t* packed = g.packed.data();
+  const __m512i evenIdx = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i oddIdx = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  (void)packed; (void)evenIdx; (void)oddIdx;
   auto one = [&](__m512 v) {
     const __m512i j = binOfV(v, b0, scale, kmax);
-    const __m512i s = _mm512_mask_i32gather_epi32(zero, kAll, j, start, 4);
-    __m512i r = s;
-    for (int t = 0; t < occ; ++t) {
+    __m512i s, r;
+    int t0;
+    if (ENTRY == 1) {
+      // two qword gathers of {start, first candidate} for the 16 lanes, then de-interleave
+      const __m256i jl = _mm512_maskz_extracti32x8_epi32(0xff, j, 0);
+      const __m256i jh = _mm512_maskz_extracti32x8_epi32(0xff, j, 1);
+      const __m512i el = _mm512_mask_i32gather_epi64(zero, 0xff, jl, packed, 8);
+      const __m512i eh = _mm512_mask_i32gather_epi64(zero, 0xff, jh, packed, 8);
+      s = _mm512_permutex2var_epi32(el, evenIdx, eh);
+      const __m512 c0 = _mm512_castsi512_ps(_mm512_permutex2var_epi32(el, oddIdx, eh));
+      r = _mm512_mask_sub_epi32(s, _mm512_cmp_ps_mask(c0, v, _CMP_LT_OQ), s,
+                                _mm512_set1_epi32(-1));
+      t0 = 1;
+    } else {
+      s = _mm512_mask_i32gather_epi32(zero, kAll, j, start, 4);
+      r = s;
+      t0 = 0;
+    }
+    for (int t = t0; t < occ; ++t) {
       const __m512i idx = _mm512_add_epi32(s, _mm512_set1_epi32(t));
       const __m512 c = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), kAll, idx, pb, 4);
       r = _mm512_mask_sub_epi32(r, _mm512_cmp_ps_mask(c, v, _CMP_LT_OQ), r,

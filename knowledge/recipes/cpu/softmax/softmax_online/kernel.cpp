@@ -26,8 +26,9 @@
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 // GCC 12 reports its own _mm512_undefined_ps() self-initialization inside the intrinsic headers
-// as -Wmaybe-uninitialized (GCC PR 105593); silence it for the header only.
+// as -W(maybe-)uninitialized (GCC PR 105593); silence that for the header only.
 #pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
@@ -164,19 +165,27 @@ void softmax_row(const float* x, float* y, int64_t n, const float* pf) {
   }
 }
 
-#else  // portable fallback: the same online sweep in scalar code with libm exp (correct, not fast)
+#else  // portable fallback: the same online sweep in scalar code with libm exp (correct, not fast);
+       // 8 interleaved (max, sum) lanes keep the fp32 sums short, combined at the end
 
 void softmax_row(const float* x, float* y, int64_t n, const float*) {
-  float c = -INFINITY, s = 0.0f;
+  float c[8], s[8];
+  for (int l = 0; l < 8; ++l) c[l] = -INFINITY, s[l] = 0.0f;
   for (int64_t i = 0; i < n; ++i) {
-    if (x[i] > c) {
-      s *= std::exp(c - x[i]);
-      c = x[i];
+    const int l = static_cast<int>(i & 7);
+    if (x[i] > c[l]) {
+      s[l] *= std::exp(c[l] - x[i]);
+      c[l] = x[i];
     }
-    s += std::exp(x[i] - c);
+    s[l] += std::exp(x[i] - c[l]);
   }
-  const float inv = 1.0f / s;
-  for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i] - c) * inv;
+  float m = c[0];
+  for (int l = 1; l < 8; ++l) m = c[l] > m ? c[l] : m;
+  float sum = 0.0f;
+  for (int l = 0; l < 8; ++l)
+    if (s[l] > 0.0f) sum += s[l] * std::exp(c[l] - m);
+  const float inv = 1.0f / sum;
+  for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i] - m) * inv;
 }
 
 #endif

@@ -28,8 +28,9 @@
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 // GCC 12 reports its own _mm512_undefined_ps() self-initialization inside the intrinsic headers
-// as -Wmaybe-uninitialized (GCC PR 105593); silence it for the header only.
+// as -W(maybe-)uninitialized (GCC PR 105593); silence that for the header only.
 #pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
@@ -174,16 +175,18 @@ void softmax_row(const float* x, float* y, float* buf, int64_t n, const float* p
   }
 }
 
-#else  // portable fallback: same three passes, scalar libm exp (correct, not fast)
+#else  // portable fallback: same three passes, scalar libm exp (correct, not fast), 8 partial sums
 
 void softmax_row(const float* x, float* y, float*, int64_t n, const float*) {
   float m = x[0];
   for (int64_t i = 1; i < n; ++i) m = x[i] > m ? x[i] : m;
-  float s = 0.0f;
+  float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (int64_t i = 0; i < n; ++i) {
     y[i] = std::exp(x[i] - m);
-    s += y[i];
+    part[i & 7] += y[i];
   }
+  float s = 0.0f;
+  for (int l = 0; l < 8; ++l) s += part[l];
   const float inv = 1.0f / s;
   for (int64_t i = 0; i < n; ++i) y[i] *= inv;
 }

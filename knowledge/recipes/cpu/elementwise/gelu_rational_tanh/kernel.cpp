@@ -1,0 +1,258 @@
+// GELU (tanh form), optionally fused with a broadcast bias add, with tanh evaluated by a
+// clamped rational minimax approximation (odd degree-13 numerator over even degree-6
+// denominator, the fp32 tanh of Eigen):
+//
+//   y = 0.5 h + 0.5 h * tanh(u),   u = sqrt(2/pi) (h + 0.044715 h^3)
+//   tanh(u) ~ u P(u^2) / Q(u^2) for |u| <= 7.90531, where tanh rounds to +-1 in fp32
+//
+// No exp, no exponent-bit tricks and no integer ops: only FMAs, min/max and one reciprocal, so
+// the whole evaluation stays in the FMA pipes and vectorizes the same way at any width (on a
+// target without AVX-512's vscalefps this is the leaner of the two GELU recipes). Largest error
+// of tanh is ~2.6e-7 absolute; it enters y as 0.5 |h| * 2.6e-7, and h is clamped below at -10
+// (where the true y is ~ -1e-45) so that error never exceeds ~1.3e-6, 13% of atol. Checked
+// against the double reference on a dense grid over [-300, 300].
+//
+// The code is written once over GCC vector extensions (VEC floats per vector: 16 = one AVX-512
+// register, 8 = AVX2, 4 = SSE); intrinsics appear only behind #if, for min/max, the reciprocal
+// estimate and streaming stores, each with a plain fallback. The recipe flag -ffp-contract=fast
+// lets g++ fuse the Horner steps into FMAs (ISO C++ mode keeps them separate otherwise); it only
+// makes the polynomials more accurate, and -ffast-math is not needed.
+//
+// Knobs:
+//   VEC      floats per vector (4, 8, 16)
+//   UNROLL   independent vectors per loop trip (two Horner chains of 7 and 4 dependent FMAs
+//            per vector; several vectors in flight keep the FMA pipes busy)
+//   RCP      0: P / Q by IEEE division; 1: reciprocal estimate of Q (rcp14 on AVX-512, rcp on
+//            AVX) refined by one Newton step, then a multiply; Q is in [4.9e-3, 1.2], so the
+//            estimate is always in range
+//   THREADS  1 or 2 std::threads over contiguous halves of the flat index range (joined)
+//   NT       1: non-temporal (streaming) stores for y: on cold, larger-than-cache data they skip
+//            the read-for-ownership of every output line (12 -> 8 bytes of traffic per element);
+//            on warm, cache-resident data they hurt, since y is evicted to DRAM.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <thread>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#include "kevo_abi.h"
+
+// On a target without AVX-512, g++ notes that 64-byte vector parameters (VEC=16) have a
+// different ABI; every helper here is inlined, so the recipe passes -Wno-psabi to silence it.
+
+namespace {
+
+// Every helper that takes or returns a vector is forced inline: no vector ever crosses a call.
+#define KI inline __attribute__((always_inline))
+
+typedef float vf __attribute__((vector_size(VEC * sizeof(float))));
+
+KI vf splat(float s) { return vf{} + s; }
+KI vf loadu(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+KI void storeu(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+
+// a < b ? a : b and a > b ? a : b, one vminps / vmaxps each (g++ leaves the vector ternary as a
+// compare plus a blend, because of NaN ordering).
+#if VEC == 16 && defined(__AVX512F__)
+KI vf vmin(vf a, vf b) { return (vf)_mm512_mask_min_ps((__m512)a, (__mmask16)-1, (__m512)a, (__m512)b); }
+KI vf vmax(vf a, vf b) { return (vf)_mm512_mask_max_ps((__m512)a, (__mmask16)-1, (__m512)a, (__m512)b); }
+#elif VEC == 8 && defined(__AVX__)
+KI vf vmin(vf a, vf b) { return (vf)_mm256_min_ps((__m256)a, (__m256)b); }
+KI vf vmax(vf a, vf b) { return (vf)_mm256_max_ps((__m256)a, (__m256)b); }
+#elif VEC == 4 && defined(__SSE__)
+KI vf vmin(vf a, vf b) { return (vf)_mm_min_ps((__m128)a, (__m128)b); }
+KI vf vmax(vf a, vf b) { return (vf)_mm_max_ps((__m128)a, (__m128)b); }
+#else
+KI vf vmin(vf a, vf b) { return a < b ? a : b; }
+KI vf vmax(vf a, vf b) { return a > b ? a : b; }
+#endif
+
+// p must be aligned to sizeof(vf) when NT is on (the caller peels to that alignment).
+KI void store(float* p, vf v) {
+#if NT && VEC == 16 && defined(__AVX512F__)
+  _mm512_stream_ps(p, (__m512)v);
+#elif NT && VEC == 8 && defined(__AVX__)
+  _mm256_stream_ps(p, (__m256)v);
+#elif NT && VEC == 4 && defined(__SSE__)
+  _mm_stream_ps(p, (__m128)v);
+#else
+  storeu(p, v);
+#endif
+}
+
+KI void store_fence() {
+#if NT && (defined(__x86_64__) || defined(__i386__))
+  _mm_sfence();  // streaming stores are weakly ordered: drain them before the thread finishes
+#endif
+}
+
+// Reciprocal estimate for RCP=1, where the target has one for this vector width. (The masked
+// rcp14 forms with an all-ones mask avoid g++ 12's false "may be used uninitialized" warning on
+// the _mm512_undefined_ps() pass-through of the plain form.)
+#if RCP && VEC == 16 && defined(__AVX512F__)
+#define RCP_ESTIMATE(d) (vf) _mm512_mask_rcp14_ps((__m512)(d), (__mmask16)-1, (__m512)(d))  // 14 bits
+#elif RCP && VEC == 8 && defined(__AVX512VL__)
+#define RCP_ESTIMATE(d) (vf) _mm256_mask_rcp14_ps((__m256)(d), (__mmask8)-1, (__m256)(d))
+#elif RCP && VEC == 4 && defined(__AVX512VL__)
+#define RCP_ESTIMATE(d) (vf) _mm_mask_rcp14_ps((__m128)(d), (__mmask8)-1, (__m128)(d))
+#elif RCP && VEC == 8 && defined(__AVX__)
+#define RCP_ESTIMATE(d) (vf) _mm256_rcp_ps((__m256)(d))  // 12 bits
+#elif RCP && VEC == 4 && defined(__SSE__)
+#define RCP_ESTIMATE(d) (vf) _mm_rcp_ps((__m128)(d))
+#endif
+
+// 1 / d for d in [4.9e-3, 1.2] (the denominator Q).
+KI vf reciprocal(vf d) {
+#ifdef RCP_ESTIMATE
+  const vf r = RCP_ESTIMATE(d);
+  const vf e = 1.0f - d * r;  // one Newton step: relative error e -> e^2, below fp32 rounding
+  return r + r * e;
+#else
+  return 1.0f / d;
+#endif
+}
+
+KI vf gelu(vf h) {
+  // Below h = -10 the true y is ~ -1e-45, i.e. -0 in fp32; clamping h there bounds the error
+  // that the saturated tanh (0.99999976, not 1) leaves in 0.5 h (1 + tanh) and keeps h^3 finite.
+  // vmaxps returns its second operand for NaN, so a NaN input still gives NaN.
+  h = vmax(splat(-10.0f), h);
+  const vf h2 = h * h;
+  vf u = h * (h2 * 0.035677408136300125f + 0.7978845608028654f);
+  u = vmax(splat(-7.90531110763549805f), vmin(splat(7.90531110763549805f), u));
+  const vf u2 = u * u;
+  vf p = u2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
+  p = p * u2 + -8.60467152213735e-11f;
+  p = p * u2 + 5.12229709037114e-08f;
+  p = p * u2 + 1.48572235717979e-05f;
+  p = p * u2 + 6.37261928875436e-04f;
+  p = p * u2 + 4.89352455891786e-03f;
+  p = p * u;
+  vf q = u2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
+  q = q * u2 + 2.26843463243900e-03f;
+  q = q * u2 + 4.89352518554385e-03f;
+  const vf th = p * reciprocal(q);
+  const vf hh = h * 0.5f;
+  return hh * th + hh;
+}
+
+// Fewer than VEC elements (a tail, or the head peeled for aligned streaming stores): through a
+// zero-padded buffer, so every element is computed by the same vector code.
+template <bool BIAS>
+KI void partial(const float* x, const float* b, float* y, int64_t n) {
+  if (n <= 0) return;
+  const size_t bytes = static_cast<size_t>(n) * sizeof(float);
+  float bx[VEC] = {}, bb[VEC] = {}, by[VEC];
+  std::memcpy(bx, x, bytes);
+  vf h = loadu(bx);
+  if constexpr (BIAS) {
+    std::memcpy(bb, b, bytes);
+    h += loadu(bb);
+  }
+  storeu(by, gelu(h));
+  std::memcpy(y, by, bytes);
+}
+
+// One contiguous run of n elements; b points at the bias of x[0] (unused without BIAS).
+template <bool BIAS>
+void segment(const float* x, const float* b, float* y, int64_t n) {
+  int64_t i = 0;
+#if NT
+  {
+    const uintptr_t mis = reinterpret_cast<uintptr_t>(y) % sizeof(vf);
+    int64_t head = mis % sizeof(float) ? 0 : int64_t((sizeof(vf) - mis) % sizeof(vf) / sizeof(float));
+    if (head > n) head = n;
+    partial<BIAS>(x, b, y, head);
+    i = head;
+    if (mis % sizeof(float)) {  // y not even float-aligned: no aligned stores possible
+      for (; i < n; i += VEC) partial<BIAS>(x + i, b + i, y + i, n - i < VEC ? n - i : VEC);
+      return;
+    }
+  }
+#endif
+  for (; i + VEC * UNROLL <= n; i += VEC * UNROLL) {
+    vf h[UNROLL];
+#pragma GCC unroll 8
+    for (int u = 0; u < UNROLL; ++u) {
+      h[u] = loadu(x + i + u * VEC);
+      if constexpr (BIAS) h[u] += loadu(b + i + u * VEC);
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < UNROLL; ++u) h[u] = gelu(h[u]);
+#pragma GCC unroll 8
+    for (int u = 0; u < UNROLL; ++u) store(y + i + u * VEC, h[u]);
+  }
+  for (; i + VEC <= n; i += VEC) {
+    vf h = loadu(x + i);
+    if constexpr (BIAS) h += loadu(b + i);
+    store(y + i, gelu(h));
+  }
+  partial<BIAS>(x + i, b + i, y + i, n - i);
+}
+
+// Flat elements [begin, end) of a [rows, cols] matrix, cut at row ends so the bias index is
+// contiguous inside each piece.
+template <bool BIAS>
+void range(const float* x, const float* bias, float* y, int64_t cols, int64_t begin, int64_t end) {
+  int64_t i = begin;
+  while (i < end) {
+    const int64_t col = i % cols;
+    const int64_t stop = end < i - col + cols ? end : i - col + cols;
+    segment<BIAS>(x + i, BIAS ? bias + col : x, y + i, stop - i);
+    i = stop;
+  }
+  store_fence();
+}
+
+template <bool BIAS>
+void run(const float* x, const float* bias, float* y, int64_t rows, int64_t cols) {
+  const int64_t total = rows * cols;
+  if (total <= 0) return;
+  if (THREADS <= 1 || total < 2 * 64) {
+    range<BIAS>(x, bias, y, cols, 0, total);
+    return;
+  }
+  // Split points on 64-element (256-byte) boundaries: no output cache line is shared.
+  int64_t cut[THREADS + 1];
+  cut[0] = 0;
+  cut[THREADS] = total;
+  for (int t = 1; t < THREADS; ++t) cut[t] = (total * t / THREADS) & ~int64_t(63);
+  std::thread workers[THREADS];
+  for (int t = 1; t < THREADS; ++t) {
+    try {
+      workers[t] = std::thread(range<BIAS>, x, bias, y, cols, cut[t], cut[t + 1]);
+    } catch (...) {  // no thread available: do that part here
+      range<BIAS>(x, bias, y, cols, cut[t], cut[t + 1]);
+    }
+  }
+  range<BIAS>(x, bias, y, cols, cut[0], cut[1]);
+  for (int t = 1; t < THREADS; ++t)
+    if (workers[t].joinable()) workers[t].join();
+}
+
+}  // namespace
+
+// gelu: inputs (x[B,N]); bias_gelu: inputs (x[B,N], bias[N]). Output y[B,N].
+extern "C" int kevo_kernel(const kevo_tensor* inputs, int32_t n_inputs, kevo_tensor* outputs,
+                           int32_t n_outputs, const kevo_scalar*, int32_t, void*) {
+  if (n_inputs < 1 || n_inputs > 2 || n_outputs != 1) return 1;
+  const float* x = static_cast<const float*>(inputs[0].data);
+  float* y = static_cast<float*>(outputs[0].data);
+  const kevo_tensor& xt = inputs[0];
+  const int64_t cols = xt.ndim > 0 ? xt.shape[xt.ndim - 1] : 1;
+  int64_t rows = 1;
+  for (int d = 0; d + 1 < xt.ndim; ++d) rows *= xt.shape[d];
+  if (n_inputs == 1) {
+    run<false>(x, nullptr, y, 1, rows * cols);  // no bias: one flat row
+  } else {
+    if (inputs[1].shape[0] != cols) return 2;
+    run<true>(x, static_cast<const float*>(inputs[1].data), y, rows, cols);
+  }
+  return 0;
+}

@@ -193,7 +193,8 @@ class GuiTest : public QObject {
     // Expand with an operator and a hint: one new child of the chosen node, with the hint.
     int64_t unrolled = 0;
     for (const auto& n : window.nodeModel().nodes())
-      if (n.ok() && n.recipe == "scale_unrolled" && n.knobs.at("UNROLL") != 8) unrolled = n.id;
+      if (n.ok() && n.recipe == "scale_unrolled" && n.knobs.at("UNROLL") != 8 && n.knobs.at("SPLIT") == 0)
+        unrolled = n.id;
     QVERIFY(unrolled > 0);
     window.selectNode(unrolled);
     window.expandSelected("inherit", "UNROLL=8");

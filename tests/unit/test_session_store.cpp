@@ -136,7 +136,7 @@ class TestSessionStore : public QObject {
       SessionStore store = SessionStore::open(file, mode);
       QCOMPARE(store.schemaVersion(), SessionStore::kSchemaVersion);
       QCOMPARE(store.meta("format"), std::optional<std::string>("kevo-session"));
-      QCOMPARE(store.meta("schema_version"), std::optional<std::string>("1"));
+      QCOMPARE(store.meta("schema_version"), std::optional<std::string>(std::to_string(SessionStore::kSchemaVersion)));
       QVERIFY(store.meta("kevo_version").has_value());
       const QString createdAt = QString::fromStdString(store.meta("created_at").value_or(""));
       const QRegularExpression iso(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)");
@@ -271,7 +271,8 @@ class TestSessionStore : public QObject {
     for (OpenMode mode : {OpenMode::ReadWrite, OpenMode::ReadOnly}) {
       QCOMPARE(sessionErrorOf([&] { SessionStore::open(file, mode); }),
                QString::fromStdString(file.string()) +
-                   ": written by a newer Kevo (schema 7; this build reads up to 1)");
+                   ": written by a newer Kevo (schema 7; this build reads up to " +
+                   QString::number(SessionStore::kSchemaVersion) + ")");
     }
     QCOMPARE(rawSql(file, "SELECT value FROM meta WHERE key = 'schema_version'"), std::string("7"));
 
@@ -334,15 +335,16 @@ class TestSessionStore : public QObject {
     const std::string createdAt = rawSql(file, "SELECT value FROM meta WHERE key='created_at'");
     // Back to schema 0: the bootstrap meta table alone.
     rawSql(file,
-           "DROP TABLE evaluations; UPDATE meta SET value = '0' WHERE key = 'schema_version'");
+           "DROP TABLE evaluations; DROP TABLE nodes; DROP TABLE steering; "
+           "UPDATE meta SET value = '0' WHERE key = 'schema_version'");
 
     const QString message = sessionErrorOf([&] { SessionStore::open(file, OpenMode::ReadOnly); });
     QVERIFY2(message.contains("older Kevo (schema 0)") && message.contains("read-write"),
              qPrintable(message));
     {
       SessionStore store = SessionStore::open(file);
-      QCOMPARE(store.schemaVersion(), 1);
-      QCOMPARE(store.meta("schema_version"), std::optional<std::string>("1"));
+      QCOMPARE(store.schemaVersion(), SessionStore::kSchemaVersion);
+      QCOMPARE(store.meta("schema_version"), std::optional<std::string>(std::to_string(SessionStore::kSchemaVersion)));
       QCOMPARE(store.meta("created_at"), std::optional<std::string>(createdAt));
       QCOMPARE(store.addEvaluation(sampleEvaluation(1)), int64_t{1});
     }
@@ -354,7 +356,7 @@ class TestSessionStore : public QObject {
     SessionStore store = SessionStore::create(file);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, store.setMeta("schema_version", "9"));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, store.setMeta("format", "x"));
-    QCOMPARE(store.meta("schema_version"), std::optional<std::string>("1"));
+    QCOMPARE(store.meta("schema_version"), std::optional<std::string>(std::to_string(SessionStore::kSchemaVersion)));
 
     StoredEvaluation e = sampleEvaluation(1);
     e.result = {{"diagnostics", std::string("bad utf-8: \xff\xfe end")}};  // from compiler output

@@ -56,12 +56,18 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--problem") problems.push_back(next());
-    else if (a == "--policy") policies.push_back(next());
-    else if (a == "--shape-set") shapeSets.push_back(next());
-    else if (a == "--seeds") seeds = std::stoi(next());
-    else if (a == "--budget") budget = std::stoi(next());
-    else if (a == "--json") json = true;
+    if (a == "--problem")
+      problems.push_back(next());
+    else if (a == "--policy")
+      policies.push_back(next());
+    else if (a == "--shape-set")
+      shapeSets.push_back(next());
+    else if (a == "--seeds")
+      seeds = std::stoi(next());
+    else if (a == "--budget")
+      budget = std::stoi(next());
+    else if (a == "--json")
+      json = true;
     else {
       std::cerr << "unknown argument " << a << "\n";
       return 2;
@@ -134,18 +140,23 @@ int main(int argc, char** argv) {
           }
         }
         std::cerr << p.id << " " << policy << " seed " << s << ": best "
-                  << (rr.found ? std::to_string(std::exp(rr.bestScore)) + "x" : "none") << ", revalidation "
-                  << rr.revalidationVerdict << ", 95% after " << rr.evalsTo95 << " evals\n";
+                  << (rr.found ? std::to_string(std::exp(rr.bestScore)) + "x" : "none")
+                  << ", revalidation " << rr.revalidationVerdict << ", 95% after " << rr.evalsTo95
+                  << " evals\n";
         runs.push_back(rr);
       }
   }
 
   // Aggregate: per problem and policy, medians over seeds.
-  nlohmann::json out = {{"budget", budget}, {"seeds", seeds}, {"shape_sets", shapeSets},
-                        {"hardware", hw::toJson(info)}, {"rows", nlohmann::json::array()}};
+  nlohmann::json out = {{"budget", budget},
+                        {"seeds", seeds},
+                        {"shape_sets", shapeSets},
+                        {"hardware", hw::toJson(info)},
+                        {"rows", nlohmann::json::array()}};
   std::map<std::string, std::map<std::string, double>> medianScore;
   int revalidationFailures = 0;
-  std::cout << "| problem | policy | shape set | median speedup | median % floor | median evals to 95% | re-validated |\n"
+  std::cout << "| problem | policy | shape set | median speedup | median % floor | median evals to "
+               "95% | re-validated |\n"
                "| --- | --- | --- | --- | --- | --- | --- |\n";
   for (const auto& id : problems)
     for (const auto& policy : policies) {
@@ -159,19 +170,27 @@ int main(int argc, char** argv) {
       for (const auto* r : mine) {
         scores.push_back(r->found ? r->bestScore : -10);
         evals.push_back(r->evalsTo95);
-        if (r->revalidated) ++ok;
-        else if (r->found) ++revalidationFailures;
+        if (r->revalidated)
+          ++ok;
+        else if (r->found)
+          ++revalidationFailures;
         for (const auto& [k, v] : r->speedup) sp[k].push_back(v);
         for (const auto& [k, v] : r->floorFraction) fl[k].push_back(v);
       }
       medianScore[id][policy] = median(scores);
       for (const auto& [name, v] : sp) {
-        nlohmann::json row = {{"problem", id}, {"policy", policy}, {"shape_set", name},
-                              {"median_speedup", median(v)}, {"median_floor_fraction", median(fl[name])},
-                              {"median_evals_to_95", median(evals)}, {"revalidated", ok}, {"runs", mine.size()}};
+        nlohmann::json row = {{"problem", id},
+                              {"policy", policy},
+                              {"shape_set", name},
+                              {"median_speedup", median(v)},
+                              {"median_floor_fraction", median(fl[name])},
+                              {"median_evals_to_95", median(evals)},
+                              {"revalidated", ok},
+                              {"runs", mine.size()}};
         out["rows"].push_back(row);
-        std::printf("| %s | %s | %s | %.2fx | %.1f%% | %.0f | %d/%zu |\n", id.c_str(), policy.c_str(), name.c_str(),
-                    median(v), 100 * median(fl[name]), median(evals), ok, mine.size());
+        std::printf("| %s | %s | %s | %.2fx | %.1f%% | %.0f | %d/%zu |\n", id.c_str(),
+                    policy.c_str(), name.c_str(), median(v), 100 * median(fl[name]), median(evals),
+                    ok, mine.size());
       }
     }
   int beats = 0, compared = 0;
@@ -185,7 +204,8 @@ int main(int argc, char** argv) {
   }
   out["beats_random"] = {{"wins", beats}, {"comparisons", compared}};
   out["revalidation_failures"] = revalidationFailures;
-  std::printf("\nmcts/evolve beat random (median best score over seeds): %d of %d comparisons\n", beats, compared);
+  std::printf("\nmcts/evolve beat random (median best score over seeds): %d of %d comparisons\n",
+              beats, compared);
   std::printf("reported bests that failed re-validation: %d\n", revalidationFailures);
   if (json) std::cout << out.dump(2) << "\n";
   return revalidationFailures ? 1 : 0;

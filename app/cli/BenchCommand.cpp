@@ -40,16 +40,16 @@ int runBenchCommand(const std::vector<std::string>& argv) {
   std::mt19937_64 rng(std::random_device{}());
   bool json = args.flag("json");
 
-  std::vector<std::vector<std::string>> rows = {{"problem", "fresh eval", "compile", "cached eval",
-                                                 "kernel time", "overhead"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"problem", "fresh eval", "compile", "cached eval", "kernel time", "overhead"}};
   nlohmann::json perProblem = nlohmann::json::array();
   std::vector<double> allOverheads, allCachedWalls, allFreshWalls, allCompiles;
   for (const auto& dir : dirs) {
     problem::Problem p = problem::loadProblem(dir);
     if (!p.findShapeSet(shapeSet)) continue;
     // The reference as the candidate, made unique so the first build misses the cache.
-    std::string source = readTextFile(p.referenceCpu->source.string()) +
-                         "\n// kevo bench nonce " + std::to_string(rng()) + "\n";
+    std::string source = readTextFile(p.referenceCpu->source.string()) + "\n// kevo bench nonce " +
+                         std::to_string(rng()) + "\n";
     eval::EvalOptions options;
     options.shapeSets = {shapeSet};
     options.role = eval::KernelRole::Candidate;
@@ -70,9 +70,9 @@ int runBenchCommand(const std::vector<std::string>& argv) {
     allCachedWalls.insert(allCachedWalls.end(), walls.begin(), walls.end());
     allFreshWalls.push_back(fresh.wallSeconds);
     allCompiles.push_back(fresh.build.compileSeconds);
-    rows.push_back({p.id, formatSeconds(fresh.wallSeconds), formatSeconds(fresh.build.compileSeconds),
-                    formatSeconds(median(walls)), formatSeconds(median(kernels)),
-                    formatSeconds(median(overheads))});
+    rows.push_back({p.id, formatSeconds(fresh.wallSeconds),
+                    formatSeconds(fresh.build.compileSeconds), formatSeconds(median(walls)),
+                    formatSeconds(median(kernels)), formatSeconds(median(overheads))});
     perProblem.push_back({{"problem", p.id},
                           {"shape_set", shapeSet},
                           {"fresh_wall_seconds", fresh.wallSeconds},
@@ -84,17 +84,26 @@ int runBenchCommand(const std::vector<std::string>& argv) {
                           {"cached_evals", evals}});
     if (!json) std::cerr << "  " << p.id << " done\n";
   }
-  double meanCached = allCachedWalls.empty() ? 0 : std::accumulate(allCachedWalls.begin(), allCachedWalls.end(), 0.0) / double(allCachedWalls.size());
-  double meanFresh = allFreshWalls.empty() ? 0 : std::accumulate(allFreshWalls.begin(), allFreshWalls.end(), 0.0) / double(allFreshWalls.size());
+  double meanCached = allCachedWalls.empty()
+                          ? 0
+                          : std::accumulate(allCachedWalls.begin(), allCachedWalls.end(), 0.0) /
+                                double(allCachedWalls.size());
+  double meanFresh = allFreshWalls.empty()
+                         ? 0
+                         : std::accumulate(allFreshWalls.begin(), allFreshWalls.end(), 0.0) /
+                               double(allFreshWalls.size());
   nlohmann::json summary = {
       {"overhead_seconds_median", median(allOverheads)},
-      {"overhead_seconds_max", allOverheads.empty() ? 0 : *std::max_element(allOverheads.begin(), allOverheads.end())},
+      {"overhead_seconds_max",
+       allOverheads.empty() ? 0 : *std::max_element(allOverheads.begin(), allOverheads.end())},
       {"cached_evals_per_minute", meanCached > 0 ? 60 / meanCached : 0},
       {"fresh_evals_per_minute", meanFresh > 0 ? 60 / meanFresh : 0},
       {"compile_seconds_median", median(allCompiles)},
       {"target_overhead_seconds", 0.05}};
   if (json) {
-    printJson({{"hardware", hw::toJson(info)}, {"shape_set", shapeSet}, {"summary", summary},
+    printJson({{"hardware", hw::toJson(info)},
+               {"shape_set", shapeSet},
+               {"summary", summary},
                {"problems", perProblem}});
   } else {
     printTable(rows);

@@ -46,7 +46,9 @@ Args::Args(std::vector<std::string> argv, const std::vector<std::string>& valueO
   }
 }
 
-bool Args::flag(const std::string& name) const { return flags_.count(name) > 0; }
+bool Args::flag(const std::string& name) const {
+  return flags_.count(name) > 0;
+}
 
 std::optional<std::string> Args::value(const std::string& name) const {
   auto it = values_.find(name);

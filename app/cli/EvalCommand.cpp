@@ -23,7 +23,9 @@ std::vector<std::string> splitFlags(const std::string& flags) {
 
 void printEvaluation(const eval::EvaluationResult& r) {
   std::cout << r.problemId << " | " << r.role << " " << r.label << " | seed " << r.seed << "\n";
-  std::cout << "build: " << (r.build.cacheHit ? "cached" : "compiled in " + formatSeconds(r.build.compileSeconds))
+  std::cout << "build: "
+            << (r.build.cacheHit ? "cached"
+                                 : "compiled in " + formatSeconds(r.build.compileSeconds))
             << " (" << r.build.key.substr(0, 12) << ")\n";
   std::cout << "verdict: " << eval::verdictName(r.verdict);
   if (!r.detail.empty()) std::cout << ": " << r.detail;
@@ -31,25 +33,27 @@ void printEvaluation(const eval::EvaluationResult& r) {
   if (r.verdict == eval::Verdict::CompileError) {
     for (const auto& d : r.build.diagnostics)
       if (d.severity != "note")
-        std::cout << "  " << d.file << ":" << d.line << ":" << d.column << ": " << d.severity << ": "
-                  << d.message << "\n";
+        std::cout << "  " << d.file << ":" << d.line << ":" << d.column << ": " << d.severity
+                  << ": " << d.message << "\n";
     if (r.build.diagnostics.empty()) std::cout << r.build.log << "\n";
   }
   std::vector<std::vector<std::string>> rows = {{"shape set", "cache", "verdict", "median", "min",
-                                                 "spread", "baseline", "speedup", "GB/s",
-                                                 "GFLOP/s", "% floor", "bottleneck"}};
+                                                 "spread", "baseline", "speedup", "GB/s", "GFLOP/s",
+                                                 "% floor", "bottleneck"}};
   for (const auto& s : r.shapeSets) {
     if (s.timing.reps == 0) {
-      rows.push_back({s.name, s.cache, eval::verdictName(s.verdict), "-", "-", "-", "-", "-", "-", "-", "-", "-"});
+      rows.push_back({s.name, s.cache, eval::verdictName(s.verdict), "-", "-", "-", "-", "-", "-",
+                      "-", "-", "-"});
       continue;
     }
-    rows.push_back({s.name, s.cache, eval::verdictName(s.verdict), formatSeconds(s.timing.medianSeconds),
-                    formatSeconds(s.timing.minSeconds), formatFixed(100 * s.timing.spread, 0) + "%",
-                    s.baseline ? formatSeconds(s.baseline->medianSeconds) : "-",
-                    s.speedup > 0 ? formatFixed(s.speedup, 2) + "x" : "-",
-                    formatFixed(s.roofline.achievedGBs, 1), formatFixed(s.roofline.achievedGflops, 1),
-                    formatFixed(100 * s.roofline.fractionOfFloor, 1) + "%",
-                    profile::bottleneckName(s.roofline.bottleneck)});
+    rows.push_back(
+        {s.name, s.cache, eval::verdictName(s.verdict), formatSeconds(s.timing.medianSeconds),
+         formatSeconds(s.timing.minSeconds), formatFixed(100 * s.timing.spread, 0) + "%",
+         s.baseline ? formatSeconds(s.baseline->medianSeconds) : "-",
+         s.speedup > 0 ? formatFixed(s.speedup, 2) + "x" : "-",
+         formatFixed(s.roofline.achievedGBs, 1), formatFixed(s.roofline.achievedGflops, 1),
+         formatFixed(100 * s.roofline.fractionOfFloor, 1) + "%",
+         profile::bottleneckName(s.roofline.bottleneck)});
   }
   if (!r.shapeSets.empty()) printTable(rows);
   for (const auto& s : r.shapeSets) {
@@ -79,7 +83,8 @@ void recordInSession(const std::string& sessionPath, const eval::EvaluationResul
 int runEvalCommand(const std::vector<std::string>& argv) {
   Args args(argv, {"problem", "source", "shape-set", "seed", "flags", "timeout", "session"},
             {"json", "no-baseline"});
-  if (!args.positional().empty()) throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
+  if (!args.positional().empty())
+    throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
   auto problemArg = args.value("problem");
   auto sourceArg = args.value("source");
   if (!problemArg) throw UsageError("eval needs --problem ID|DIR");

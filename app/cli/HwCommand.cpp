@@ -13,7 +13,8 @@ int runHwCommand(const std::vector<std::string>& argv) {
   hw::HardwareInfo info = machineHardware(args.flag("reprobe"));
   if (args.flag("json")) {
     nlohmann::json j = hw::toJson(info);
-    j["cache_file"] = hw::hardwareCacheFile(hw::defaultHardwareCacheDir(), info.machineKey).string();
+    j["cache_file"] =
+        hw::hardwareCacheFile(hw::defaultHardwareCacheDir(), info.machineKey).string();
     printJson(j);
     return kExitOk;
   }
@@ -30,16 +31,22 @@ int runHwCommand(const std::vector<std::string>& argv) {
   double ridge = info.dramBandwidthGBs > 0 ? info.peakGflops / info.dramBandwidthGBs : 0;
   printTable({
       {"cpu", info.cpuModel},
-      {"cores", std::to_string(info.physicalCores) + " physical, " + std::to_string(info.logicalCores) + " logical"},
+      {"cores", std::to_string(info.physicalCores) + " physical, " +
+                    std::to_string(info.logicalCores) + " logical"},
       {"isa", isa},
       {"caches", caches},
-      {"memory bandwidth", formatFixed(info.dramBandwidthGBs, 1) + " GB/s (all cores, triad, working set 8x LLC)"},
-      {"memory read bw", formatFixed(info.dramReadBandwidthGBs, 1) + " GB/s (all cores, read only)"},
-      {"cache bandwidth", formatFixed(info.cacheBandwidthGBs, 1) + " GB/s (all cores, L1-resident reads)"},
+      {"memory bandwidth",
+       formatFixed(info.dramBandwidthGBs, 1) + " GB/s (all cores, triad, working set 8x LLC)"},
+      {"memory read bw",
+       formatFixed(info.dramReadBandwidthGBs, 1) + " GB/s (all cores, read only)"},
+      {"cache bandwidth",
+       formatFixed(info.cacheBandwidthGBs, 1) + " GB/s (all cores, L1-resident reads)"},
       {"peak fp32", formatFixed(info.peakGflops, 1) + " GFLOP/s all cores, " +
-                        formatFixed(info.peakGflopsSingleCore, 1) + " one core (" + info.peakIsa + " FMA)"},
+                        formatFixed(info.peakGflopsSingleCore, 1) + " one core (" + info.peakIsa +
+                        " FMA)"},
       {"ridge point", formatFixed(ridge, 1) + " FLOP/byte (from DRAM)"},
-      {"probed", info.probedAt + " in " + formatFixed(info.probeSeconds, 1) + " s (kevo-cli hw --reprobe measures again)"},
+      {"probed", info.probedAt + " in " + formatFixed(info.probeSeconds, 1) +
+                     " s (kevo-cli hw --reprobe measures again)"},
   });
   return kExitOk;
 }

@@ -23,7 +23,8 @@ std::string shapeSummary(const problem::Problem& p, const problem::ShapeSet& s) 
 
 int listProblems(const Args& args) {
   nlohmann::json list = nlohmann::json::array();
-  std::vector<std::vector<std::string>> rows = {{"id", "category", "tolerance", "baseline", "shape sets", "title"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"id", "category", "tolerance", "baseline", "shape sets", "title"}};
   int broken = 0;
   for (const auto& dir : problem::bundledProblemDirs()) {
     try {
@@ -58,7 +59,8 @@ int listProblems(const Args& args) {
     printJson({{"problems_dir", problem::bundledProblemsDir().string()}, {"problems", list}});
   } else {
     printTable(rows);
-    std::cout << "\n" << rows.size() - 1 << " problems in " << problem::bundledProblemsDir().string()
+    std::cout << "\n"
+              << rows.size() - 1 << " problems in " << problem::bundledProblemsDir().string()
               << "\n";
   }
   return broken ? kExitInput : kExitOk;
@@ -113,7 +115,8 @@ int runProblemsCommand(const std::vector<std::string>& argv) {
   Args args(argv, {}, {"json", "all", "spec-only"});
   if (!args.positional().empty() && args.positional()[0] == "validate") return validate(args);
   if (!args.positional().empty())
-    throw UsageError("unknown problems subcommand \"" + args.positional()[0] + "\" (try: validate)");
+    throw UsageError("unknown problems subcommand \"" + args.positional()[0] +
+                     "\" (try: validate)");
   return listProblems(args);
 }
 

@@ -25,7 +25,9 @@ void onInterrupt(int) {
   if (gRunner) gRunner->requestStop();
 }
 
-std::string speedupText(double score) { return formatFixed(std::exp(score), 2) + "x"; }
+std::string speedupText(double score) {
+  return formatFixed(std::exp(score), 2) + "x";
+}
 
 std::vector<search::SearchNode> loadNodes(const store::SessionStore& s) {
   std::vector<search::SearchNode> out;
@@ -41,7 +43,9 @@ search::SearchTree loadTree(const store::SessionStore& s) {
 
 search::SearchConfig loadConfig(const store::SessionStore& s, const std::string& file) {
   auto text = s.meta("search_config");
-  if (!text) throw InputError(file + ": a session without a search (evaluations only); nothing to resume or show");
+  if (!text)
+    throw InputError(file +
+                     ": a session without a search (evaluations only); nothing to resume or show");
   try {
     return search::SearchConfig::fromJson(nlohmann::json::parse(*text));
   } catch (const std::exception& e) {
@@ -49,13 +53,18 @@ search::SearchConfig loadConfig(const store::SessionStore& s, const std::string&
   }
 }
 
-std::string nodeLine(const search::SearchTree& tree, const search::SearchNode& n, std::optional<int64_t> best) {
+std::string nodeLine(const search::SearchTree& tree, const search::SearchNode& n,
+                     std::optional<int64_t> best) {
   std::string s = "#" + std::to_string(n.id) + " [" + n.memoryOperator + "] " +
                   (n.recipe.empty() ? "user edit" : n.recipe) + ": " + n.change + "  ";
-  if (n.status == search::NodeStatus::Lost) s += "lost (in flight when the search stopped)";
-  else if (n.verdict.empty()) s += "pending";
-  else if (n.ok()) s += "ok " + speedupText(n.score);
-  else s += n.verdict;
+  if (n.status == search::NodeStatus::Lost)
+    s += "lost (in flight when the search stopped)";
+  else if (n.verdict.empty())
+    s += "pending";
+  else if (n.ok())
+    s += "ok " + speedupText(n.score);
+  else
+    s += n.verdict;
   if (tree.isPruned(n.id)) s += "  (pruned)";
   if (n.pinned) s += "  (pinned)";
   if (best && *best == n.id) s += "  <== best";
@@ -81,7 +90,8 @@ void printBest(const search::SearchTree& tree) {
   std::cout << "best: node " << b.id << " (" << (b.recipe.empty() ? "user edit" : b.recipe) << " "
             << synth::Recipe::describeKnobs(b.knobs) << "), mean speedup " << speedupText(b.score)
             << " over the baseline\n";
-  std::vector<std::vector<std::string>> rows = {{"shape set", "time", "baseline", "speedup", "% floor", "bottleneck"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"shape set", "time", "baseline", "speedup", "% floor", "bottleneck"}};
   for (const auto& [name, s] : b.summary.items())
     rows.push_back({name, formatSeconds(s.value("median_seconds", 0.0)),
                     formatSeconds(s.value("baseline_seconds", 0.0)),
@@ -92,8 +102,8 @@ void printBest(const search::SearchTree& tree) {
   std::cout << "path:\n";
   for (int64_t id : tree.pathTo(*best)) {
     const auto& n = tree.at(id);
-    std::cout << "  #" << id << " " << (n.ok() ? speedupText(n.score) : n.verdict) << "  " << n.change
-              << "\n      why: " << n.reason << "\n";
+    std::cout << "  #" << id << " " << (n.ok() ? speedupText(n.score) : n.verdict) << "  "
+              << n.change << "\n      why: " << n.reason << "\n";
   }
 }
 
@@ -111,10 +121,12 @@ nlohmann::json treeJson(const search::SearchTree& tree) {
 }  // namespace
 
 int runSearchCommand(const std::vector<std::string>& argv) {
-  Args args(argv, {"problem", "policy", "budget", "seed", "batch", "operator", "time-limit", "plateau",
-                   "shape-set", "o", "output", "resume"},
+  Args args(argv,
+            {"problem", "policy", "budget", "seed", "batch", "operator", "time-limit", "plateau",
+             "shape-set", "o", "output", "resume"},
             {"json", "replace"});
-  if (!args.positional().empty()) throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
+  if (!args.positional().empty())
+    throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
   auto number = [&](const char* name, double fallback) {
     auto v = args.value(name);
     if (!v) return fallback;
@@ -133,13 +145,16 @@ int runSearchCommand(const std::vector<std::string>& argv) {
   if (auto resume = args.value("resume")) {
     file = *resume;
     if (args.value("problem") || args.value("policy") || args.value("seed"))
-      throw UsageError("--resume continues a search as it was configured; --problem, --policy and --seed do not apply");
+      throw UsageError(
+          "--resume continues a search as it was configured; --problem, --policy and --seed do not "
+          "apply");
     if (!std::filesystem::exists(file)) throw InputError(file + ": no such session file");
     store.emplace(store::SessionStore::open(file));
     config = loadConfig(*store, file);
   } else {
     auto out = args.value("o") ? args.value("o") : args.value("output");
-    if (!out) throw UsageError("search needs -o FILE (the session file to write), or --resume FILE");
+    if (!out)
+      throw UsageError("search needs -o FILE (the session file to write), or --resume FILE");
     auto problemArg = args.value("problem");
     if (!problemArg) throw UsageError("search needs --problem ID|DIR");
     file = *out;
@@ -167,13 +182,15 @@ int runSearchCommand(const std::vector<std::string>& argv) {
 
   problem::Problem problem = problem::loadProblem(problem::resolveProblemDir(config.problem));
   for (const auto& s : config.shapeSets)
-    if (!problem.findShapeSet(s)) throw UsageError("problem " + problem.id + " has no shape set \"" + s + "\"");
+    if (!problem.findShapeSet(s))
+      throw UsageError("problem " + problem.id + " has no shape set \"" + s + "\"");
   synth::RecipeLibrary library = synth::loadRecipeLibrary(synth::defaultRecipeRoot());
   for (const auto& e : library.errors) std::cerr << "warning: recipe skipped: " << e << "\n";
   std::vector<synth::Recipe> recipes;
   for (const auto* r : library.forProblem(problem.id)) recipes.push_back(*r);
   if (recipes.empty())
-    throw InputError("no recipe in " + synth::defaultRecipeRoot().string() + " applies to problem " + problem.id);
+    throw InputError("no recipe in " + synth::defaultRecipeRoot().string() +
+                     " applies to problem " + problem.id);
 
   hw::HardwareInfo info = machineHardware();
   eval::Evaluator evaluator = makeEvaluator(info);
@@ -194,32 +211,39 @@ int runSearchCommand(const std::vector<std::string>& argv) {
   bool tty = isatty(STDERR_FILENO);
   int done = 0;
   runner.events().subscribe([&](const search::SearchEvent& e) {
-    if (e.kind == search::SearchEvent::Kind::Steering) std::cerr << (tty ? "\n" : "") << "steering: " << e.message << "\n";
+    if (e.kind == search::SearchEvent::Kind::Steering)
+      std::cerr << (tty ? "\n" : "") << "steering: " << e.message << "\n";
     if (e.kind != search::SearchEvent::Kind::NodeEvaluated) return;
     ++done;
     auto best = runner.tree().best();
     std::string failures;
     for (const auto& [v, n] : runner.counts().verdicts)
       if (v != "ok") failures += " " + v + "=" + std::to_string(n);
-    std::string bestText = best ? speedupText(runner.tree().at(*best).score) + " (node " + std::to_string(*best) + ")" : "-";
+    std::string bestText =
+        best ? speedupText(runner.tree().at(*best).score) + " (node " + std::to_string(*best) + ")"
+             : "-";
     if (tty) {
       int width = 30, filled = width * done / budget;
-      std::cerr << "\r[" << std::string(size_t(filled), '#') << std::string(size_t(width - filled), '.') << "] "
-                << done << "/" << budget << " evals | best " << bestText << " | failures:" << (failures.empty() ? " none" : failures)
-                << "   " << std::flush;
+      std::cerr << "\r[" << std::string(size_t(filled), '#')
+                << std::string(size_t(width - filled), '.') << "] " << done << "/" << budget
+                << " evals | best " << bestText
+                << " | failures:" << (failures.empty() ? " none" : failures) << "   " << std::flush;
     } else {
       const auto& n = runner.tree().at(e.nodeId);
-      std::cerr << "eval " << done << "/" << budget << ": node " << n.id << " [" << n.memoryOperator << "] "
-                << n.change << " -> " << (n.ok() ? speedupText(n.score) : n.verdict) << " | best " << bestText << "\n";
+      std::cerr << "eval " << done << "/" << budget << ": node " << n.id << " [" << n.memoryOperator
+                << "] " << n.change << " -> " << (n.ok() ? speedupText(n.score) : n.verdict)
+                << " | best " << bestText << "\n";
     }
   });
   gRunner = &runner;
   std::signal(SIGINT, onInterrupt);
   std::signal(SIGTERM, onInterrupt);
   if (!json)
-    std::cerr << "search " << problem.id << " | policy " << config.policy << " | operators " << config.operatorMode
-              << " | seed " << config.seed << " | " << recipes.size() << " recipes | budget " << budget
-              << (already ? " more (" + std::to_string(already) + " done before)" : "") << " | session " << file << "\n";
+    std::cerr << "search " << problem.id << " | policy " << config.policy << " | operators "
+              << config.operatorMode << " | seed " << config.seed << " | " << recipes.size()
+              << " recipes | budget " << budget
+              << (already ? " more (" + std::to_string(already) + " done before)" : "")
+              << " | session " << file << "\n";
   search::RunSummary summary = runner.run(budget);
   gRunner = nullptr;
   std::signal(SIGINT, SIG_DFL);
@@ -228,21 +252,24 @@ int runSearchCommand(const std::vector<std::string>& argv) {
 
   if (json) {
     auto best = runner.tree().best();
-    printJson({{"session", file},
-               {"problem", problem.id},
-               {"config", config.toJson()},
-               {"evaluated", summary.evaluated},
-               {"stop_reason", summary.stopReason},
-               {"verdicts", runner.counts().verdicts},
-               {"operators", runner.schedule().stats()},
-               {"best", best ? runner.tree().at(*best).toJson() : nlohmann::json(nullptr)},
-               {"path", best ? nlohmann::json(runner.tree().pathTo(*best)) : nlohmann::json::array()}});
+    printJson(
+        {{"session", file},
+         {"problem", problem.id},
+         {"config", config.toJson()},
+         {"evaluated", summary.evaluated},
+         {"stop_reason", summary.stopReason},
+         {"verdicts", runner.counts().verdicts},
+         {"operators", runner.schedule().stats()},
+         {"best", best ? runner.tree().at(*best).toJson() : nlohmann::json(nullptr)},
+         {"path", best ? nlohmann::json(runner.tree().pathTo(*best)) : nlohmann::json::array()}});
   } else {
-    std::cout << "\n" << problem.id << ": " << summary.evaluated << " evaluations (" << runner.tree().evaluatedCount()
-              << " in the session), stopped by " << summary.stopReason << "\n";
+    std::cout << "\n"
+              << problem.id << ": " << summary.evaluated << " evaluations ("
+              << runner.tree().evaluatedCount() << " in the session), stopped by "
+              << summary.stopReason << "\n";
     printBest(runner.tree());
-    std::cout << "\nsession: " << file << "  (kevo-cli show " << file << " --tree; kevo-cli export " << file
-              << " --best -o best.cpp)\n";
+    std::cout << "\nsession: " << file << "  (kevo-cli show " << file << " --tree; kevo-cli export "
+              << file << " --best -o best.cpp)\n";
   }
   return runner.tree().best() ? kExitOk : kExitVerdict;
 }
@@ -257,23 +284,29 @@ int runShowCommand(const std::vector<std::string>& argv) {
   search::SearchTree tree = loadTree(store);
   if (auto nodeArg = args.value("node")) {
     int64_t id = std::stoll(*nodeArg);
-    if (!tree.contains(id)) throw InputError(file + ": no node " + *nodeArg + " (nodes 1.." + std::to_string(tree.size()) + ")");
+    if (!tree.contains(id))
+      throw InputError(file + ": no node " + *nodeArg + " (nodes 1.." +
+                       std::to_string(tree.size()) + ")");
     const auto& n = tree.at(id);
     if (args.flag("json")) {
       printJson(n.toJson());
       return kExitOk;
     }
     std::cout << nodeLine(tree, n, tree.best()) << "\n"
-              << "parent: " << (n.parentId > 0 ? "#" + std::to_string(n.parentId) : "none (a root)") << "\n"
+              << "parent: " << (n.parentId > 0 ? "#" + std::to_string(n.parentId) : "none (a root)")
+              << "\n"
               << "memory operator: " << n.memoryOperator << "\n"
-              << "recipe: " << (n.recipe.empty() ? "-" : n.recipe) << "  knobs: " << synth::Recipe::describeKnobs(n.knobs) << "\n"
+              << "recipe: " << (n.recipe.empty() ? "-" : n.recipe)
+              << "  knobs: " << synth::Recipe::describeKnobs(n.knobs) << "\n"
               << "change: " << n.change << "\nwhy: " << n.reason << "\n";
     if (n.context.contains("prior")) {
       std::cout << "context drew on nodes:";
       for (const auto& p : n.context["prior"]) std::cout << " #" << p.value("id", 0);
-      std::cout << (n.context["prior"].empty() ? " none" : "") << "; diagnosis: " << n.context.value("diagnosis", "-") << "\n";
+      std::cout << (n.context["prior"].empty() ? " none" : "")
+                << "; diagnosis: " << n.context.value("diagnosis", "-") << "\n";
     }
-    std::cout << "verdict: " << (n.verdict.empty() ? "pending" : n.verdict) << (n.detail.empty() ? "" : ": " + n.detail) << "\n";
+    std::cout << "verdict: " << (n.verdict.empty() ? "pending" : n.verdict)
+              << (n.detail.empty() ? "" : ": " + n.detail) << "\n";
     for (const auto& [name, s] : n.summary.items())
       std::cout << "  " << name << ": " << formatSeconds(s.value("median_seconds", 0.0)) << ", "
                 << formatFixed(s.value("speedup", 0.0), 2) << "x over baseline, "
@@ -284,14 +317,18 @@ int runShowCommand(const std::vector<std::string>& argv) {
   }
   if (args.flag("json")) {
     auto best = tree.best();
-    printJson({{"session", file}, {"config", config.toJson()}, {"nodes", treeJson(tree)},
+    printJson({{"session", file},
+               {"config", config.toJson()},
+               {"nodes", treeJson(tree)},
                {"best", best ? nlohmann::json(*best) : nlohmann::json(nullptr)}});
     return kExitOk;
   }
   std::map<std::string, int> verdicts;
-  for (const auto& [id, n] : tree.nodes()) ++verdicts[n.verdict.empty() ? "pending/lost" : n.verdict];
-  std::cout << file << ": problem " << store.meta("problem_id").value_or(config.problem) << ", policy " << config.policy
-            << ", seed " << config.seed << ", " << tree.size() << " nodes (";
+  for (const auto& [id, n] : tree.nodes())
+    ++verdicts[n.verdict.empty() ? "pending/lost" : n.verdict];
+  std::cout << file << ": problem " << store.meta("problem_id").value_or(config.problem)
+            << ", policy " << config.policy << ", seed " << config.seed << ", " << tree.size()
+            << " nodes (";
   bool first = true;
   for (const auto& [v, c] : verdicts) {
     std::cout << (first ? "" : ", ") << v << " " << c;
@@ -300,7 +337,8 @@ int runShowCommand(const std::vector<std::string>& argv) {
   std::cout << ")\n";
   if (args.flag("tree")) {
     auto roots = tree.roots();
-    for (size_t i = 0; i < roots.size(); ++i) printTree(tree, roots[i], "", i + 1 == roots.size(), tree.best());
+    for (size_t i = 0; i < roots.size(); ++i)
+      printTree(tree, roots[i], "", i + 1 == roots.size(), tree.best());
   }
   printBest(tree);
   return kExitOk;
@@ -330,7 +368,8 @@ int runExportCommand(const std::vector<std::string>& argv) {
   std::ofstream o(*out);
   o << n.source;
   if (!o) throw InputError(*out + ": cannot be written");
-  std::cout << "node " << id << " (" << (n.ok() ? "ok, " + speedupText(n.score) : n.verdict) << ") written to " << *out;
+  std::cout << "node " << id << " (" << (n.ok() ? "ok, " + speedupText(n.score) : n.verdict)
+            << ") written to " << *out;
   if (!n.flags.empty()) {
     std::cout << "; build it with these flags:";
     for (const auto& f : n.flags) std::cout << " " << f;
@@ -343,10 +382,13 @@ int runSteerCommand(const std::vector<std::string>& argv) {
   Args args(argv, {"operator", "hint", "source", "params", "who"}, {"json"});
   const auto& pos = args.positional();
   if (pos.size() < 2)
-    throw UsageError("steer FILE prune|unprune|pin|unpin|expand|edit N [--operator OP] [--hint TEXT] [--source FILE], or steer FILE pause|resume|step|set --params JSON");
+    throw UsageError(
+        "steer FILE prune|unprune|pin|unpin|expand|edit N [--operator OP] [--hint TEXT] [--source "
+        "FILE], or steer FILE pause|resume|step|set --params JSON");
   std::string file = pos[0], kind = pos[1];
   nlohmann::json cmd = {{"kind", kind}};
-  static const std::vector<std::string> withNode = {"prune", "unprune", "pin", "unpin", "expand", "edit"};
+  static const std::vector<std::string> withNode = {"prune", "unprune", "pin",
+                                                    "unpin", "expand",  "edit"};
   static const std::vector<std::string> without = {"pause", "resume", "step", "set"};
   if (std::find(withNode.begin(), withNode.end(), kind) != withNode.end()) {
     if (pos.size() != 3) throw UsageError(kind + " needs a node id");
@@ -368,12 +410,14 @@ int runSteerCommand(const std::vector<std::string>& argv) {
   if (!std::filesystem::exists(file)) throw InputError(file + ": no such session file");
   auto store = store::SessionStore::open(file);
   if (!store.meta("search_config")) throw InputError(file + ": not a search session");
-  std::string who = args.value("who").value_or(std::string("kevo-cli steer (") + (getenv("USER") ? getenv("USER") : "user") + ")");
+  std::string who = args.value("who").value_or(std::string("kevo-cli steer (") +
+                                               (getenv("USER") ? getenv("USER") : "user") + ")");
   int64_t id = store.addSteering(cmd, who);
   if (args.flag("json"))
     printJson({{"queued", id}, {"command", cmd}});
   else
-    std::cout << "queued steering command " << id << ": a running search applies it between steps; otherwise the next --resume does\n";
+    std::cout << "queued steering command " << id
+              << ": a running search applies it between steps; otherwise the next --resume does\n";
   return kExitOk;
 }
 

@@ -12,7 +12,8 @@ namespace kevo::cli {
 
 int runSurveyCommand(const std::vector<std::string>& argv) {
   Args args(argv, {"problem", "shape-set", "session", "seed"}, {"json"});
-  if (!args.positional().empty()) throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
+  if (!args.positional().empty())
+    throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
   std::vector<std::filesystem::path> dirs;
   for (const auto& p : args.values("problem")) dirs.push_back(problem::resolveProblemDir(p));
   if (dirs.empty()) dirs = problem::bundledProblemDirs();
@@ -38,30 +39,37 @@ int runSurveyCommand(const std::vector<std::string>& argv) {
     if (auto seed = args.value("seed")) options.seed = std::stoull(*seed);
     options.timeBaseline = false;
     options.role = eval::KernelRole::Reference;
-    auto ref = evaluator.evaluate(p, readTextFile(p.referenceCpu->source.string()), "reference", options);
+    auto ref =
+        evaluator.evaluate(p, readTextFile(p.referenceCpu->source.string()), "reference", options);
     eval::EvaluationResult base;
     if (p.baselineCpu) {
       options.role = eval::KernelRole::Baseline;
-      base = evaluator.evaluate(p, readTextFile(p.baselineCpu->source.string()), "baseline", options);
+      base =
+          evaluator.evaluate(p, readTextFile(p.baselineCpu->source.string()), "baseline", options);
     }
     if (auto session = args.value("session")) {
       recordInSession(*session, ref, readTextFile(p.referenceCpu->source.string()), "");
-      if (p.baselineCpu) recordInSession(*session, base, readTextFile(p.baselineCpu->source.string()), "");
+      if (p.baselineCpu)
+        recordInSession(*session, base, readTextFile(p.baselineCpu->source.string()), "");
     }
-    bool ok = ref.verdict == eval::Verdict::Ok && (!p.baselineCpu || base.verdict == eval::Verdict::Ok);
+    bool ok =
+        ref.verdict == eval::Verdict::Ok && (!p.baselineCpu || base.verdict == eval::Verdict::Ok);
     if (!ok) ++failures;
-    out.push_back({{"problem", p.id}, {"reference", ref.toJson()},
+    out.push_back({{"problem", p.id},
+                   {"reference", ref.toJson()},
                    {"baseline", p.baselineCpu ? base.toJson() : nlohmann::json(nullptr)}});
     for (size_t i = 0; i < ref.shapeSets.size(); ++i) {
       const auto& rs = ref.shapeSets[i];
       const eval::ShapeSetResult* bs = i < base.shapeSets.size() ? &base.shapeSets[i] : nullptr;
       const eval::ShapeSetResult& shown = bs ? *bs : rs;
-      std::string vsRef = bs && bs->timing.medianSeconds > 0
-                              ? formatFixed(rs.timing.medianSeconds / bs->timing.medianSeconds, 2) + "x"
-                              : "-";
-      std::string status = shown.verdict == eval::Verdict::Ok
-                               ? profile::bottleneckName(shown.roofline.bottleneck)
-                               : std::string(eval::verdictName(shown.verdict)) + ": " + shown.detail;
+      std::string vsRef =
+          bs && bs->timing.medianSeconds > 0
+              ? formatFixed(rs.timing.medianSeconds / bs->timing.medianSeconds, 2) + "x"
+              : "-";
+      std::string status =
+          shown.verdict == eval::Verdict::Ok
+              ? profile::bottleneckName(shown.roofline.bottleneck)
+              : std::string(eval::verdictName(shown.verdict)) + ": " + shown.detail;
       rows.push_back({p.id, rs.name, formatSeconds(rs.timing.medianSeconds),
                       bs ? formatSeconds(bs->timing.medianSeconds) : "-", vsRef,
                       formatFixed(shown.roofline.achievedGBs, 1),
@@ -72,8 +80,10 @@ int runSurveyCommand(const std::vector<std::string>& argv) {
       if (shown.verdict != eval::Verdict::Ok) rows.back()[8] = status;
     }
     if (!ok && !json) {
-      if (ref.verdict != eval::Verdict::Ok) std::cout << p.id << " reference: " << ref.detail << "\n";
-      if (base.verdict != eval::Verdict::Ok) std::cout << p.id << " baseline: " << base.detail << "\n";
+      if (ref.verdict != eval::Verdict::Ok)
+        std::cout << p.id << " reference: " << ref.detail << "\n";
+      if (base.verdict != eval::Verdict::Ok)
+        std::cout << p.id << " baseline: " << base.detail << "\n";
     }
     if (!json) std::cerr << "  " << p.id << " done\n";
   }
@@ -81,8 +91,9 @@ int runSurveyCommand(const std::vector<std::string>& argv) {
     printJson({{"hardware", hw::toJson(info)}, {"problems", out}, {"failures", failures}});
   } else {
     printTable(rows);
-    std::cout << "\n% floor = roofline floor time / measured median (100% = at the machine's measured "
-                 "ceiling).\n";
+    std::cout
+        << "\n% floor = roofline floor time / measured median (100% = at the machine's measured "
+           "ceiling).\n";
   }
   return failures ? kExitVerdict : kExitOk;
 }

@@ -13,23 +13,39 @@ QString seconds(double s) {
 
 EvaluationTableModel::EvaluationTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
-int EvaluationTableModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(rows_.size()); }
-int EvaluationTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int EvaluationTableModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : int(rows_.size());
+}
+int EvaluationTableModel::columnCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : ColumnCount;
+}
 
-QVariant EvaluationTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
+QVariant EvaluationTableModel::headerData(int section, Qt::Orientation orientation,
+                                          int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
   switch (section) {
-    case ShapeSet: return "Shape set";
-    case Median: return "Median";
-    case Min: return "Min";
-    case Spread: return "Spread";
-    case Baseline: return "Problem baseline";
-    case Speedup: return "Speedup";
-    case VsPinned: return pinnedLabel_.isEmpty() ? QString("vs pinned") : "vs " + pinnedLabel_;
-    case GBs: return "GB/s";
-    case Gflops: return "GFLOP/s";
-    case FloorPercent: return "% floor";
-    case Bottleneck: return "Bottleneck";
+    case ShapeSet:
+      return "Shape set";
+    case Median:
+      return "Median";
+    case Min:
+      return "Min";
+    case Spread:
+      return "Spread";
+    case Baseline:
+      return "Problem baseline";
+    case Speedup:
+      return "Speedup";
+    case VsPinned:
+      return pinnedLabel_.isEmpty() ? QString("vs pinned") : "vs " + pinnedLabel_;
+    case GBs:
+      return "GB/s";
+    case Gflops:
+      return "GFLOP/s";
+    case FloorPercent:
+      return "% floor";
+    case Bottleneck:
+      return "Bottleneck";
   }
   return {};
 }
@@ -43,19 +59,30 @@ QVariant EvaluationTableModel::data(const QModelIndex& index, int role) const {
   if (role != Qt::DisplayRole) return {};
   double median = r.s.value("median_seconds", 0.0);
   switch (index.column()) {
-    case ShapeSet: return r.name;
-    case Median: return seconds(median);
-    case Min: return seconds(r.s.value("min_seconds", 0.0));
-    case Spread: return r.s.contains("spread") ? QString::number(100 * r.s.value("spread", 0.0), 'f', 0) + "%" : QString("-");
-    case Baseline: return seconds(r.s.value("baseline_seconds", 0.0));
-    case Speedup: return QString::number(r.s.value("speedup", 0.0), 'f', 2) + "x";
+    case ShapeSet:
+      return r.name;
+    case Median:
+      return seconds(median);
+    case Min:
+      return seconds(r.s.value("min_seconds", 0.0));
+    case Spread:
+      return r.s.contains("spread") ? QString::number(100 * r.s.value("spread", 0.0), 'f', 0) + "%"
+                                    : QString("-");
+    case Baseline:
+      return seconds(r.s.value("baseline_seconds", 0.0));
+    case Speedup:
+      return QString::number(r.s.value("speedup", 0.0), 'f', 2) + "x";
     case VsPinned:
       if (r.pinnedSeconds <= 0 || median <= 0) return "-";
       return QString::number(r.pinnedSeconds / median, 'f', 2) + "x";
-    case GBs: return QString::number(r.s.value("achieved_gbs", 0.0), 'f', 1);
-    case Gflops: return QString::number(r.s.value("achieved_gflops", 0.0), 'f', 1);
-    case FloorPercent: return QString::number(100 * r.s.value("fraction_of_floor", 0.0), 'f', 1) + "%";
-    case Bottleneck: return QString::fromStdString(r.s.value("bottleneck", ""));
+    case GBs:
+      return QString::number(r.s.value("achieved_gbs", 0.0), 'f', 1);
+    case Gflops:
+      return QString::number(r.s.value("achieved_gflops", 0.0), 'f', 1);
+    case FloorPercent:
+      return QString::number(100 * r.s.value("fraction_of_floor", 0.0), 'f', 1) + "%";
+    case Bottleneck:
+      return QString::fromStdString(r.s.value("bottleneck", ""));
   }
   return {};
 }

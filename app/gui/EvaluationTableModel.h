@@ -14,7 +14,20 @@ class EvaluationTableModel : public QAbstractTableModel {
   Q_OBJECT
 
  public:
-  enum Column { ShapeSet, Median, Min, Spread, Baseline, Speedup, VsPinned, GBs, Gflops, FloorPercent, Bottleneck, ColumnCount };
+  enum Column {
+    ShapeSet,
+    Median,
+    Min,
+    Spread,
+    Baseline,
+    Speedup,
+    VsPinned,
+    GBs,
+    Gflops,
+    FloorPercent,
+    Bottleneck,
+    ColumnCount
+  };
   explicit EvaluationTableModel(QObject* parent = nullptr);
   int rowCount(const QModelIndex& parent = {}) const override;
   int columnCount(const QModelIndex& parent = {}) const override;

@@ -20,10 +20,14 @@ namespace kevo::app {
 
 namespace {
 
-QString html(const std::string& s) { return QString::fromStdString(s).toHtmlEscaped(); }
+QString html(const std::string& s) {
+  return QString::fromStdString(s).toHtmlEscaped();
+}
 
 QString nodeTitle(const search::SearchNode& n) {
-  return QString("node %1 (%2)").arg(n.id).arg(n.recipe.empty() ? QString("user edit") : QString::fromStdString(n.recipe));
+  return QString("node %1 (%2)")
+      .arg(n.id)
+      .arg(n.recipe.empty() ? QString("user edit") : QString::fromStdString(n.recipe));
 }
 
 }  // namespace
@@ -114,7 +118,8 @@ void InspectorPanel::setPinnedBaseline(int64_t id) {
   showNode(shown_);
 }
 
-void InspectorPanel::setDiagnostics(int64_t nodeId, const std::vector<backend::CompileDiagnostic>& d) {
+void InspectorPanel::setDiagnostics(int64_t nodeId,
+                                    const std::vector<backend::CompileDiagnostic>& d) {
   if (!shown_ || *shown_ != nodeId) return;  // the user has moved on: a late answer is dropped
   source_->setDiagnostics(d);
   diagnostics_->setDiagnostics(d);
@@ -139,32 +144,37 @@ void InspectorPanel::fillDiff(const search::SearchNode& n) {
     left = nodes_.node(n.parentId);
   }
   if (!left) {
-    diff_->showMessage(nodeTitle(n) + " is a root: it has no parent to compare with. "
+    diff_->showMessage(nodeTitle(n) +
+                       " is a root: it has no parent to compare with. "
                        "Node > Compare with node... or pin another node as the baseline.");
     return;
   }
-  diff_->setTexts(nodeTitle(*left) + " (" + role + ")", QString::fromStdString(left->source), nodeTitle(n),
-                  QString::fromStdString(n.source));
+  diff_->setTexts(nodeTitle(*left) + " (" + role + ")", QString::fromStdString(left->source),
+                  nodeTitle(n), QString::fromStdString(n.source));
 }
 
 void InspectorPanel::fillContext(const search::SearchNode& n) {
   QString h;
   h += QString("<h3>%1</h3>").arg(nodeTitle(n).toHtmlEscaped());
   h += "<table cellspacing=4>";
-  auto row = [&](const QString& k, const QString& v) { h += "<tr><td><b>" + k + "</b></td><td>" + v + "</td></tr>"; };
+  auto row = [&](const QString& k, const QString& v) {
+    h += "<tr><td><b>" + k + "</b></td><td>" + v + "</td></tr>";
+  };
   row("Memory operator", html(n.memoryOperator));
   if (n.parentId > 0) row("Parent", QString("<a href='node:%1'>node %1</a>").arg(n.parentId));
   row("Change", html(n.change));
   row("Why", html(n.reason));
   if (!n.recipe.empty()) {
     QString knobs;
-    for (const auto& [k, v] : n.knobs) knobs += QString("%1=%2 ").arg(QString::fromStdString(k)).arg(v);
+    for (const auto& [k, v] : n.knobs)
+      knobs += QString("%1=%2 ").arg(QString::fromStdString(k)).arg(v);
     row("Recipe", html(n.recipe) + " &nbsp; <code>" + knobs.toHtmlEscaped() + "</code>");
   }
   const auto& c = n.context;
   if (c.is_object()) {
     row("Diagnosis", html(c.value("diagnosis", std::string("-"))));
-    if (!c.value("hint", std::string()).empty()) row("User hint", html(c.value("hint", std::string())));
+    if (!c.value("hint", std::string()).empty())
+      row("User hint", html(c.value("hint", std::string())));
     row("Synthesizer", html(c.value("synthesizer", std::string(n.userMade ? "a person" : "-"))));
   }
   h += "</table>";
@@ -174,8 +184,9 @@ void InspectorPanel::fillContext(const search::SearchNode& n) {
              .arg(c["prior"].empty() ? "none: a clean slate" : QString::number(c["prior"].size()));
     for (const auto& p : c["prior"]) {
       int64_t pid = p.value("id", int64_t(0));
-      QString v = p.value("ok", false) ? QString("%1x").arg(std::exp(p.value("score", 0.0)), 0, 'f', 2)
-                                       : html(p.value("verdict", std::string()));
+      QString v = p.value("ok", false)
+                      ? QString("%1x").arg(std::exp(p.value("score", 0.0)), 0, 'f', 2)
+                      : html(p.value("verdict", std::string()));
       h += QString("<li><a href='node:%1'>node %1</a> %2 &mdash; %3, %4</li>")
                .arg(pid)
                .arg(html(p.value("recipe", std::string())))
@@ -185,17 +196,22 @@ void InspectorPanel::fillContext(const search::SearchNode& n) {
     h += "</ul>";
   }
   if (n.userMade && c.contains("edited_from"))
-    h += QString("<p>Edited by hand from <a href='node:%1'>node %1</a>.</p>").arg(c.value("edited_from", int64_t(0)));
+    h += QString("<p>Edited by hand from <a href='node:%1'>node %1</a>.</p>")
+             .arg(c.value("edited_from", int64_t(0)));
   h += "<p><b>Exact synthesizer input</b></p><pre>" + html(c.dump(2)) + "</pre>";
   context_->setHtml(h);
 }
 
 void InspectorPanel::fillEvaluation(const search::SearchNode& n) {
-  QString v = n.verdict.empty() ? (n.status == search::NodeStatus::Lost ? "lost (in flight when the search stopped)" : "pending")
+  QString v = n.verdict.empty() ? (n.status == search::NodeStatus::Lost
+                                       ? "lost (in flight when the search stopped)"
+                                       : "pending")
                                 : QString::fromStdString(n.verdict);
   QString text = "<b>Verdict:</b> " + v.toHtmlEscaped();
   if (!n.detail.empty()) text += "<br>" + html(n.detail);
-  if (n.ok()) text += QString("<br><b>Score:</b> mean speedup %1x over the problem baseline").arg(std::exp(n.score), 0, 'f', 2);
+  if (n.ok())
+    text += QString("<br><b>Score:</b> mean speedup %1x over the problem baseline")
+                .arg(std::exp(n.score), 0, 'f', 2);
   verdict_->setText(text);
   std::optional<search::SearchNode> pinned;
   if (pinnedBaseline_ && nodes_.node(pinnedBaseline_)) pinned = *nodes_.node(pinnedBaseline_);
@@ -222,14 +238,14 @@ void InspectorPanel::fillProfile(const search::SearchNode& n) {
   if (n.summary.contains(shape)) {
     // The ceiling the evaluation used: DRAM for cold shape sets, L1 for warm ones.
     cold = n.summary[shape].value("cache", std::string("cold")) == "cold";
-    bandwidth = n.summary[shape].value("bandwidth_ceiling_gbs", cold ? hardware_.dramBandwidthGBs
-                                                                     : hardware_.cacheBandwidthGBs);
+    bandwidth = n.summary[shape].value(
+        "bandwidth_ceiling_gbs", cold ? hardware_.dramBandwidthGBs : hardware_.cacheBandwidthGBs);
   }
-  roofline_->setCeilings(bandwidth, hardware_.peakGflops,
-                         cold ? QString("DRAM") : QString("L1"));
+  roofline_->setCeilings(bandwidth, hardware_.peakGflops, cold ? QString("DRAM") : QString("L1"));
   roofline_->setTitle(QString("Roofline, shape set %1").arg(QString::fromStdString(shape)));
   std::vector<widgets::RooflinePointVisual> points;
-  auto add = [&](const search::SearchNode* m, widgets::RooflinePointVisual::Role role, const QString& name) {
+  auto add = [&](const search::SearchNode* m, widgets::RooflinePointVisual::Role role,
+                 const QString& name) {
     if (!m || !m->ok() || !m->summary.contains(shape)) return;
     const auto& s = m->summary[shape];
     widgets::RooflinePointVisual p;
@@ -245,10 +261,13 @@ void InspectorPanel::fillProfile(const search::SearchNode& n) {
   };
   using Role = widgets::RooflinePointVisual::Role;
   add(&n, Role::Node, QString("node %1").arg(n.id));
-  if (n.parentId > 0) add(nodes_.node(n.parentId), Role::Parent, QString("parent (node %1)").arg(n.parentId));
-  if (auto best = nodes_.best(); best && *best != n.id) add(nodes_.node(*best), Role::Best, QString("session best (node %1)").arg(*best));
+  if (n.parentId > 0)
+    add(nodes_.node(n.parentId), Role::Parent, QString("parent (node %1)").arg(n.parentId));
+  if (auto best = nodes_.best(); best && *best != n.id)
+    add(nodes_.node(*best), Role::Best, QString("session best (node %1)").arg(*best));
   if (pinnedBaseline_ && pinnedBaseline_ != n.id) {
-    add(nodes_.node(pinnedBaseline_), Role::Baseline, QString("pinned baseline (node %1)").arg(pinnedBaseline_));
+    add(nodes_.node(pinnedBaseline_), Role::Baseline,
+        QString("pinned baseline (node %1)").arg(pinnedBaseline_));
   } else if (n.summary.contains(shape)) {
     // The problem's baseline, timed in the same run: same work, its own time.
     const auto& s = n.summary[shape];
@@ -267,8 +286,9 @@ void InspectorPanel::fillProfile(const search::SearchNode& n) {
     }
   }
   roofline_->setPoints(points);
-  bottleneck_->setText(n.summary.contains(shape) ? QString::fromStdString(n.summary[shape].value("explanation", ""))
-                                                 : QString("No profile: the node has no successful evaluation."));
+  bottleneck_->setText(n.summary.contains(shape)
+                           ? QString::fromStdString(n.summary[shape].value("explanation", ""))
+                           : QString("No profile: the node has no successful evaluation."));
 }
 
 }  // namespace kevo::app

@@ -34,7 +34,7 @@ class InspectorPanel : public QTabWidget {
  public:
   InspectorPanel(const NodeTableModel& nodes, QWidget* parent = nullptr);
   void setHardware(const hw::HardwareInfo& hw) { hardware_ = hw; }
-  void showNode(std::optional<int64_t> id);       // refills every tab
+  void showNode(std::optional<int64_t> id);        // refills every tab
   void setCompareWith(std::optional<int64_t> id);  // the diff's left side (default: parent)
   void setPinnedBaseline(int64_t id);              // 0: the problem's baseline
   void setDiagnostics(int64_t nodeId, const std::vector<backend::CompileDiagnostic>& d);

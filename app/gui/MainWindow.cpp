@@ -5,6 +5,7 @@
 #include <QClipboard>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDialog>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QEventLoop>
@@ -20,8 +21,6 @@
 #include <QPlainTextEdit>
 #include <QPointer>
 #include <QPushButton>
-#include <QVBoxLayout>
-#include <QDialog>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -30,6 +29,7 @@
 #include <QThreadPool>
 #include <QTimer>
 #include <QToolBar>
+#include <QVBoxLayout>
 #include <cmath>
 
 #include "InspectorPanel.h"
@@ -45,7 +45,8 @@ namespace kevo::app {
 
 namespace {
 constexpr int kMaxRecent = 8;
-const QStringList kVerdicts = {"ok", "compile_error", "crash", "timeout", "wrong_answer", "rejected", "pending", "lost"};
+const QStringList kVerdicts = {"ok",           "compile_error", "crash",   "timeout",
+                               "wrong_answer", "rejected",      "pending", "lost"};
 const QStringList kOperators = {"root", "inherit", "siblings", "combined", "fresh", "user"};
 }  // namespace
 
@@ -65,7 +66,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), nodeModel_(this),
   connect(&controller_, &SessionController::nodeAdded, this, &MainWindow::onNodeAdded);
   connect(&controller_, &SessionController::nodeUpdated, this, &MainWindow::onNodeUpdated);
   connect(&controller_, &SessionController::errorOccurred, this, &MainWindow::error);
-  connect(&controller_, &SessionController::logMessage, this, [this](const QString& m) { log_->appendPlainText(m); });
+  connect(&controller_, &SessionController::logMessage, this,
+          [this](const QString& m) { log_->appendPlainText(m); });
   connect(&controller_, &SessionController::steeringApplied, this, [this](const QString& m) {
     log_->appendPlainText("steering: " + m);
     statusBar()->showMessage("steering: " + m, 5000);
@@ -79,10 +81,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), nodeModel_(this),
     log_->appendPlainText("search stopped: " + reason);
     statusBar()->showMessage("Search stopped (" + reason + ")", 8000);
   });
-  connect(tree_, &widgets::SearchTreeView::nodeSelected, this, [this](int64_t id) { selectNode(id); });
-  connect(tree_, &widgets::SearchTreeView::contextMenuRequested, this, &MainWindow::showContextMenu);
-  connect(inspector_, &InspectorPanel::nodeLinkActivated, this, [this](int64_t id) { selectNode(id); });
-  connect(progressChart_, &widgets::ProgressChart::nodeClicked, this, [this](int64_t id) { selectNode(id); });
+  connect(tree_, &widgets::SearchTreeView::nodeSelected, this,
+          [this](int64_t id) { selectNode(id); });
+  connect(tree_, &widgets::SearchTreeView::contextMenuRequested, this,
+          &MainWindow::showContextMenu);
+  connect(inspector_, &InspectorPanel::nodeLinkActivated, this,
+          [this](int64_t id) { selectNode(id); });
+  connect(progressChart_, &widgets::ProgressChart::nodeClicked, this,
+          [this](int64_t id) { selectNode(id); });
 
   auto* ticker = new QTimer(this);
   connect(ticker, &QTimer::timeout, this, &MainWindow::refreshProgress);
@@ -104,7 +110,9 @@ void MainWindow::buildActions() {
   recentMenu_ = file->addMenu("Open &recent");
   closeAction_ = file->addAction("&Close session", QKeySequence::Close, this, [this] {
     if (controller_.isRunning() &&
-        QMessageBox::question(this, "Close session", "A search is running. Stop it and close the session?") != QMessageBox::Yes)
+        QMessageBox::question(this, "Close session",
+                              "A search is running. Stop it and close the session?") !=
+            QMessageBox::Yes)
       return;
     controller_.close();
   });
@@ -126,23 +134,28 @@ void MainWindow::buildActions() {
   hintAction_ = nodeMenu_->addAction("Expand with a &hint...", QKeySequence("H"), this, [this] {
     bool ok = false;
     QString hint = QInputDialog::getText(this, "Expand with a hint",
-                                         "Hint for the synthesizer (knob values such as THREADS=2, or words such as \"wider vectors\"):",
+                                         "Hint for the synthesizer (knob values such as THREADS=2, "
+                                         "or words such as \"wider vectors\"):",
                                          QLineEdit::Normal, {}, &ok);
     if (!ok || hint.trimmed().isEmpty()) return;
-    QString op = QInputDialog::getItem(this, "Expand with a hint", "Memory operator:", {"inherit", "siblings", "combined", "fresh"}, 0, false, &ok);
+    QString op = QInputDialog::getItem(this, "Expand with a hint", "Memory operator:",
+                                       {"inherit", "siblings", "combined", "fresh"}, 0, false, &ok);
     if (ok) expandSelected(op, hint);
   });
   pinAction_ = nodeMenu_->addAction("&Pin / unpin", QKeySequence("P"), this, [this] {
     if (const auto* n = selected_ ? nodeModel_.node(*selected_) : nullptr) pinSelected(!n->pinned);
   });
-  pruneAction_ = nodeMenu_->addAction("P&rune / restore subtree", QKeySequence::Delete, this, [this] {
-    if (const auto* n = selected_ ? nodeModel_.node(*selected_) : nullptr) pruneSelected(n->status != search::NodeStatus::Pruned);
-  });
+  pruneAction_ =
+      nodeMenu_->addAction("P&rune / restore subtree", QKeySequence::Delete, this, [this] {
+        if (const auto* n = selected_ ? nodeModel_.node(*selected_) : nullptr)
+          pruneSelected(n->status != search::NodeStatus::Pruned);
+      });
   editAction_ = nodeMenu_->addAction("&Edit and evaluate...", QKeySequence("Ctrl+E"), this, [this] {
     const auto* n = selected_ ? nodeModel_.node(*selected_) : nullptr;
     if (!n) return;
     QDialog dialog(this);
-    dialog.setWindowTitle(QString("Edit node %1: the edit becomes a new child, marked as yours").arg(n->id));
+    dialog.setWindowTitle(
+        QString("Edit node %1: the edit becomes a new child, marked as yours").arg(n->id));
     auto* layout = new QVBoxLayout(&dialog);
     auto* editor = new widgets::SourceView;
     editor->setEditable(true);
@@ -160,10 +173,12 @@ void MainWindow::buildActions() {
     dialog.resize(900, 700);
     if (dialog.exec() == QDialog::Accepted) editAndEvaluateSelected(editor->text());
   });
-  baselineAction_ = nodeMenu_->addAction("Pin as &baseline", QKeySequence("B"), this, &MainWindow::pinSelectedAsBaseline);
+  baselineAction_ = nodeMenu_->addAction("Pin as &baseline", QKeySequence("B"), this,
+                                         &MainWindow::pinSelectedAsBaseline);
   compareAction_ = nodeMenu_->addAction("&Compare with node...", this, [this] {
     bool ok = false;
-    int id = QInputDialog::getInt(this, "Compare", "Show the diff against node:", 1, 1, 1 << 30, 1, &ok);
+    int id =
+        QInputDialog::getInt(this, "Compare", "Show the diff against node:", 1, 1, 1 << 30, 1, &ok);
     if (ok && nodeModel_.node(id)) {
       inspector_->setCompareWith(id);
       inspector_->setCurrentIndex(1);
@@ -176,10 +191,12 @@ void MainWindow::buildActions() {
   exportAction_ = nodeMenu_->addAction("E&xport kernel...", this, [this] {
     const auto* n = selected_ ? nodeModel_.node(*selected_) : nullptr;
     if (!n) return;
-    QString f = QFileDialog::getSaveFileName(this, "Export kernel", QString("node%1.cpp").arg(n->id), "C++ (*.cpp)");
+    QString f = QFileDialog::getSaveFileName(this, "Export kernel",
+                                             QString("node%1.cpp").arg(n->id), "C++ (*.cpp)");
     if (f.isEmpty()) return;
     QFile out(f);
-    if (!out.open(QIODevice::WriteOnly) || out.write(n->source.data(), qint64(n->source.size())) < 0)
+    if (!out.open(QIODevice::WriteOnly) ||
+        out.write(n->source.data(), qint64(n->source.size())) < 0)
       error(f + ": cannot be written");
     else
       statusBar()->showMessage(QString("node %1 written to %2").arg(n->id).arg(f), 5000);
@@ -187,14 +204,18 @@ void MainWindow::buildActions() {
 
   QMenu* view = menuBar()->addMenu("&View");
   view->addAction("&Fit tree", QKeySequence("Ctrl+0"), tree_, &widgets::SearchTreeView::fitToView);
-  view->addAction("&Radial layout", this, [this] { tree_->setLayoutMode(widgets::SearchTreeView::Mode::Radial); });
-  view->addAction("&Top-down layout", this, [this] { tree_->setLayoutMode(widgets::SearchTreeView::Mode::TopDown); });
+  view->addAction("&Radial layout", this,
+                  [this] { tree_->setLayoutMode(widgets::SearchTreeView::Mode::Radial); });
+  view->addAction("&Top-down layout", this,
+                  [this] { tree_->setLayoutMode(widgets::SearchTreeView::Mode::TopDown); });
   view->addAction("&Jump to node...", QKeySequence("Ctrl+G"), this, [this] {
     bool ok = false;
     int id = QInputDialog::getInt(this, "Jump to node", "Node id:", 1, 1, 1 << 30, 1, &ok);
     if (ok) {
-      if (nodeModel_.node(id)) selectNode(id);
-      else error(QString("no node %1 in this session").arg(id));
+      if (nodeModel_.node(id))
+        selectNode(id);
+      else
+        error(QString("no node %1 in this session").arg(id));
     }
   });
 }
@@ -235,7 +256,8 @@ void MainWindow::buildToolbar() {
 }
 
 void MainWindow::buildDocks() {
-  auto dock = [this](const QString& title, const QString& name, QWidget* w, Qt::DockWidgetArea area) {
+  auto dock = [this](const QString& title, const QString& name, QWidget* w,
+                     Qt::DockWidgetArea area) {
     auto* d = new QDockWidget(title, this);
     d->setObjectName(name);
     d->setWidget(w);
@@ -291,9 +313,10 @@ void MainWindow::buildDocks() {
   nodeTable_->verticalHeader()->hide();
   nodeTable_->horizontalHeader()->setStretchLastSection(true);
   listLayout->addWidget(nodeTable_);
-  connect(nodeTable_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this](const QModelIndex& idx) {
-    if (idx.isValid()) selectNode(idx.data(NodeTableModel::NodeIdRole).toLongLong());
-  });
+  connect(nodeTable_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+          [this](const QModelIndex& idx) {
+            if (idx.isValid()) selectNode(idx.data(NodeTableModel::NodeIdRole).toLongLong());
+          });
   connect(filterText_, &QLineEdit::textChanged, this, &MainWindow::applyFilters);
   connect(filterVerdict_, &QComboBox::currentIndexChanged, this, &MainWindow::applyFilters);
   connect(filterOperator_, &QComboBox::currentIndexChanged, this, &MainWindow::applyFilters);
@@ -330,9 +353,12 @@ widgets::TreeNodeVisual MainWindow::visual(const search::SearchNode& n) const {
   return v;
 }
 
-bool MainWindow::openSession(const QString& file) { return controller_.open(file); }
+bool MainWindow::openSession(const QString& file) {
+  return controller_.open(file);
+}
 
-void MainWindow::onSessionOpened(const QString& file, const std::vector<search::SearchNode>& nodes) {
+void MainWindow::onSessionOpened(const QString& file,
+                                 const std::vector<search::SearchNode>& nodes) {
   setWindowTitle("Kevo - " + QFileInfo(file).fileName());
   undo_.clear();
   pinnedBaseline_ = 0;
@@ -346,15 +372,22 @@ void MainWindow::onSessionOpened(const QString& file, const std::vector<search::
   progressChart_->reset();
   evaluatedCount_ = 0;
   for (const auto& n : nodes)
-    if (!n.verdict.empty()) progressChart_->addEvaluation(n.id, ++evaluatedCount_, n.ok() ? std::exp(n.score) : 0, QString::fromStdString(n.verdict));
+    if (!n.verdict.empty())
+      progressChart_->addEvaluation(n.id, ++evaluatedCount_, n.ok() ? std::exp(n.score) : 0,
+                                    QString::fromStdString(n.verdict));
   refreshBestPath();
   refreshPayoff();
   tree_->fitToView();
   addRecent(file);
-  if (auto best = nodeModel_.best()) selectNode(*best);
-  else inspector_->showNode(std::nullopt);
+  if (auto best = nodeModel_.best())
+    selectNode(*best);
+  else
+    inspector_->showNode(std::nullopt);
   statusBar()->showMessage(QString("Opened %1: %2 nodes").arg(file).arg(nodes.size()), 8000);
-  log_->appendPlainText(QString("opened %1: %2 nodes, problem %3").arg(file).arg(nodes.size()).arg(QString::fromStdString(controller_.config().problem)));
+  log_->appendPlainText(QString("opened %1: %2 nodes, problem %3")
+                            .arg(file)
+                            .arg(nodes.size())
+                            .arg(QString::fromStdString(controller_.config().problem)));
   updateActions();
   refreshProgress();
 }
@@ -381,7 +414,8 @@ void MainWindow::onNodeAdded(const search::SearchNode& n) {
 void MainWindow::onNodeUpdated(const search::SearchNode& n) {
   const search::SearchNode* before = nodeModel_.node(n.id);
   bool newlyEvaluated = !n.verdict.empty() && (!before || before->verdict.empty());
-  bool pruneChanged = before && ((before->status == search::NodeStatus::Pruned) != (n.status == search::NodeStatus::Pruned));
+  bool pruneChanged = before && ((before->status == search::NodeStatus::Pruned) !=
+                                 (n.status == search::NodeStatus::Pruned));
   nodeModel_.updateNode(n);
   tree_->updateNode(visual(n));
   if (pruneChanged) {
@@ -398,7 +432,8 @@ void MainWindow::onNodeUpdated(const search::SearchNode& n) {
     }
   }
   if (newlyEvaluated) {
-    progressChart_->addEvaluation(n.id, ++evaluatedCount_, n.ok() ? std::exp(n.score) : 0, QString::fromStdString(n.verdict));
+    progressChart_->addEvaluation(n.id, ++evaluatedCount_, n.ok() ? std::exp(n.score) : 0,
+                                  QString::fromStdString(n.verdict));
     refreshBestPath();
     refreshPayoff();
   }
@@ -450,12 +485,18 @@ void MainWindow::refreshProgress() {
       if (n.verdict != "ok") ++failures[n.verdict];
     }
   QString text = QString("<b>%1</b> evaluations").arg(evaluated);
-  if (controller_.isRunning() && controller_.budget() > 0) text += QString(" (budget %1)").arg(controller_.budget());
+  if (controller_.isRunning() && controller_.budget() > 0)
+    text += QString(" (budget %1)").arg(controller_.budget());
   if (auto best = nodeModel_.best())
-    text += QString(" &nbsp;|&nbsp; best <b>%1x</b> (node %2)").arg(std::exp(nodeModel_.node(*best)->score), 0, 'f', 2).arg(*best);
+    text += QString(" &nbsp;|&nbsp; best <b>%1x</b> (node %2)")
+                .arg(std::exp(nodeModel_.node(*best)->score), 0, 'f', 2)
+                .arg(*best);
   if (controller_.isRunning()) {
     qint64 s = elapsed_.elapsed() / 1000;
-    text += QString(" &nbsp;|&nbsp; %1:%2 %3").arg(s / 60).arg(s % 60, 2, 10, QChar('0')).arg(paused_ ? "paused" : "running");
+    text += QString(" &nbsp;|&nbsp; %1:%2 %3")
+                .arg(s / 60)
+                .arg(s % 60, 2, 10, QChar('0'))
+                .arg(paused_ ? "paused" : "running");
   } else if (controller_.isFollowing()) {
     text += " &nbsp;|&nbsp; following the file";
   }
@@ -468,15 +509,18 @@ void MainWindow::refreshProgress() {
 void MainWindow::applyFilters() {
   std::set<QString> verdicts;
   QString v = filterVerdict_->currentText();
-  if (v == "failures") verdicts = {"compile_error", "crash", "timeout", "wrong_answer", "rejected"};
-  else if (filterVerdict_->currentIndex() > 0) verdicts = {v};
+  if (v == "failures")
+    verdicts = {"compile_error", "crash", "timeout", "wrong_answer", "rejected"};
+  else if (filterVerdict_->currentIndex() > 0)
+    verdicts = {v};
   proxy_.setVerdicts(verdicts);
   std::set<QString> ops;
   if (filterOperator_->currentIndex() > 0) ops = {filterOperator_->currentText()};
   proxy_.setOperators(ops);
   proxy_.setSpeedupRange(filterMin_->value(), filterMax_->value());
   auto best = nodeModel_.best();
-  proxy_.setBestPathOnly(filterBest_->isChecked(), best ? nodeModel_.pathTo(*best) : std::vector<int64_t>{});
+  proxy_.setBestPathOnly(filterBest_->isChecked(),
+                         best ? nodeModel_.pathTo(*best) : std::vector<int64_t>{});
   proxy_.setText(filterText_->text());
   // The same filter on the tree: nodes that do not match are drawn faded.
   const NodeFilterProxy* proxy = &proxy_;
@@ -498,7 +542,8 @@ void MainWindow::selectNode(std::optional<int64_t> id) {
     QModelIndex idx = proxy_.mapFromSource(nodeModel_.index(row, 0));
     if (idx.isValid()) {
       QSignalBlocker block(nodeTable_->selectionModel());
-      nodeTable_->selectionModel()->setCurrentIndex(idx, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+      nodeTable_->selectionModel()->setCurrentIndex(
+          idx, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
     }
     loadDiagnostics(*nodeModel_.node(*id));
   }
@@ -522,16 +567,21 @@ void MainWindow::loadDiagnostics(const search::SearchNode& n) {
           diags.push_back(backend::diagnosticFromJson(d));
     } catch (const std::exception&) {
     }
-    QMetaObject::invokeMethod(qApp, [self, nodeId, diags, generation] {
-      if (self && generation == self->diagnosticsGeneration_) self->inspector_->setDiagnostics(nodeId, diags);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        qApp,
+        [self, nodeId, diags, generation] {
+          if (self && generation == self->diagnosticsGeneration_)
+            self->inspector_->setDiagnostics(nodeId, diags);
+        },
+        Qt::QueuedConnection);
   });
 }
 
 void MainWindow::pinSelected(bool pin) {
   if (!selected_) return;
   int64_t id = *selected_;
-  undo_.push(new SteeringUndoCommand(&controller_, QString(pin ? "Pin node %1" : "Unpin node %1").arg(id),
+  undo_.push(new SteeringUndoCommand(&controller_,
+                                     QString(pin ? "Pin node %1" : "Unpin node %1").arg(id),
                                      {{"kind", pin ? "pin" : "unpin"}, {"node", id}},
                                      {{"kind", pin ? "unpin" : "pin"}, {"node", id}}));
 }
@@ -544,9 +594,10 @@ void MainWindow::pruneSelected(bool prune) {
     error(QString("node %1 is pinned: unpin it before pruning").arg(id));
     return;
   }
-  undo_.push(new SteeringUndoCommand(&controller_, QString(prune ? "Prune subtree of node %1" : "Restore node %1").arg(id),
-                                     {{"kind", prune ? "prune" : "unprune"}, {"node", id}},
-                                     {{"kind", prune ? "unprune" : "prune"}, {"node", id}}));
+  undo_.push(new SteeringUndoCommand(
+      &controller_, QString(prune ? "Prune subtree of node %1" : "Restore node %1").arg(id),
+      {{"kind", prune ? "prune" : "unprune"}, {"node", id}},
+      {{"kind", prune ? "unprune" : "prune"}, {"node", id}}));
 }
 
 void MainWindow::expandSelected(const QString& op, const QString& hint) {
@@ -566,13 +617,18 @@ void MainWindow::editAndEvaluateSelected(const QString& source) {
 void MainWindow::pinSelectedAsBaseline() {
   int64_t next = selected_ && *selected_ != pinnedBaseline_ ? *selected_ : 0;
   QPointer<MainWindow> self(this);
-  undo_.push(new PinBaselineCommand([self](int64_t id) {
-    if (!self) return;
-    self->pinnedBaseline_ = id;
-    self->inspector_->setPinnedBaseline(id);
-    self->statusBar()->showMessage(id ? QString("node %1 is the baseline: tables, roofline and diff compare with it").arg(id)
-                                      : QString("baseline: the problem's own"), 5000);
-  }, pinnedBaseline_, next));
+  undo_.push(new PinBaselineCommand(
+      [self](int64_t id) {
+        if (!self) return;
+        self->pinnedBaseline_ = id;
+        self->inspector_->setPinnedBaseline(id);
+        self->statusBar()->showMessage(
+            id ? QString("node %1 is the baseline: tables, roofline and diff compare with it")
+                     .arg(id)
+               : QString("baseline: the problem's own"),
+            5000);
+      },
+      pinnedBaseline_, next));
 }
 
 void MainWindow::showContextMenu(int64_t id, const QPoint& pos) {
@@ -596,13 +652,16 @@ void MainWindow::newSession() {
   NewSessionDialog dialog(this);
   if (dialog.exec() != QDialog::Accepted) return;
   if (controller_.isRunning() &&
-      QMessageBox::question(this, "New search", "A search is running. Stop it and start a new one?") != QMessageBox::Yes)
+      QMessageBox::question(this, "New search",
+                            "A search is running. Stop it and start a new one?") !=
+          QMessageBox::Yes)
     return;
   controller_.startNew(dialog.request());
 }
 
 void MainWindow::openDialog() {
-  QString f = QFileDialog::getOpenFileName(this, "Open session", {}, "Kevo sessions (*.kevo);;All files (*)");
+  QString f = QFileDialog::getOpenFileName(this, "Open session", {},
+                                           "Kevo sessions (*.kevo);;All files (*)");
   if (!f.isEmpty()) openSession(f);
 }
 
@@ -631,8 +690,10 @@ void MainWindow::error(const QString& text) {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
   if (controller_.isRunning()) {
-    if (QMessageBox::question(this, "Quit", "A search is running. Stop it after the evaluation in progress and quit? "
-                                            "Everything evaluated so far is in the session file.") != QMessageBox::Yes) {
+    if (QMessageBox::question(
+            this, "Quit",
+            "A search is running. Stop it after the evaluation in progress and quit? "
+            "Everything evaluated so far is in the session file.") != QMessageBox::Yes) {
       event->ignore();
       return;
     }

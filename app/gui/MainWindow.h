@@ -101,7 +101,8 @@ class MainWindow : public QMainWindow {
   QMenu* recentMenu_ = nullptr;
   QMenu* nodeMenu_ = nullptr;
   QAction *runAction_, *pauseAction_, *stepAction_, *stopAction_, *closeAction_;
-  QAction *pinAction_, *pruneAction_, *baselineAction_, *editAction_, *copyAction_, *exportAction_, *compareAction_, *hintAction_;
+  QAction *pinAction_, *pruneAction_, *baselineAction_, *editAction_, *copyAction_, *exportAction_,
+      *compareAction_, *hintAction_;
   std::optional<int64_t> selected_;
   int64_t pinnedBaseline_ = 0;
   int evaluatedCount_ = 0;

@@ -25,7 +25,8 @@ NewSessionDialog::NewSessionDialog(QWidget* parent) : QDialog(parent) {
   auto* form = new QFormLayout;
   problem_ = new QComboBox;
   for (const auto& d : problem::bundledProblemDirs())
-    problem_->addItem(QString::fromStdString(d.filename().string()), QString::fromStdString(d.string()));
+    problem_->addItem(QString::fromStdString(d.filename().string()),
+                      QString::fromStdString(d.string()));
   auto* browse = new QPushButton("Folder...");
   connect(browse, &QPushButton::clicked, this, [this] {
     QString dir = QFileDialog::getExistingDirectory(this, "Problem folder");
@@ -60,7 +61,8 @@ NewSessionDialog::NewSessionDialog(QWidget* parent) : QDialog(parent) {
   islands_->setValue(2);
   form->addRow("Evolve islands", islands_);
   operators_ = new QComboBox;
-  operators_->addItems({"adaptive", "round-robin", "fixed:inherit", "fixed:siblings", "fixed:combined", "fixed:fresh"});
+  operators_->addItems({"adaptive", "round-robin", "fixed:inherit", "fixed:siblings",
+                        "fixed:combined", "fixed:fresh"});
   form->addRow("Memory operators", operators_);
   budget_ = new QSpinBox;
   budget_->setRange(1, 100000);
@@ -80,7 +82,8 @@ NewSessionDialog::NewSessionDialog(QWidget* parent) : QDialog(parent) {
   file_ = new QLineEdit(QDir::home().filePath("search.kevo"));
   auto* save = new QPushButton("Save as...");
   connect(save, &QPushButton::clicked, this, [this] {
-    QString f = QFileDialog::getSaveFileName(this, "Session file", file_->text(), "Kevo sessions (*.kevo)");
+    QString f =
+        QFileDialog::getSaveFileName(this, "Session file", file_->text(), "Kevo sessions (*.kevo)");
     if (!f.isEmpty()) file_->setText(f);
   });
   auto* fileRow = new QHBoxLayout;
@@ -108,10 +111,11 @@ void NewSessionDialog::problemChanged() {
   try {
     problem::Problem p = problem::loadProblem(problem_->currentData().toString().toStdString());
     size_t recipes = synth::loadRecipeLibrary(synth::defaultRecipeRoot()).forProblem(p.id).size();
-    problemInfo_->setText(QString::fromStdString(p.title + ": " + p.description) +
-                          QString("\n%1 recipe(s); baseline: %2")
-                              .arg(recipes)
-                              .arg(p.baselineCpu ? QString::fromStdString(p.baselineCpu->title) : "none"));
+    problemInfo_->setText(
+        QString::fromStdString(p.title + ": " + p.description) +
+        QString("\n%1 recipe(s); baseline: %2")
+            .arg(recipes)
+            .arg(p.baselineCpu ? QString::fromStdString(p.baselineCpu->title) : "none"));
     for (const auto& s : p.shapeSets) {
       auto* item = new QListWidgetItem(QString::fromStdString(s.name), shapeSets_);
       item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
@@ -130,11 +134,15 @@ void NewSessionDialog::policyChanged() {
 
 void NewSessionDialog::accept() {
   if (QFileInfo::exists(file_->text())) {
-    QMessageBox::warning(this, "New session", file_->text() + " already exists. Open it to continue that search, or choose another file.");
+    QMessageBox::warning(
+        this, "New session",
+        file_->text() +
+            " already exists. Open it to continue that search, or choose another file.");
     return;
   }
   bool any = false;
-  for (int i = 0; i < shapeSets_->count(); ++i) any = any || shapeSets_->item(i)->checkState() == Qt::Checked;
+  for (int i = 0; i < shapeSets_->count(); ++i)
+    any = any || shapeSets_->item(i)->checkState() == Qt::Checked;
   if (!any) {
     QMessageBox::warning(this, "New session", "Choose at least one shape set.");
     return;

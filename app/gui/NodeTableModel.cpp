@@ -10,7 +10,9 @@ int NodeTableModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : int(nodes_.size());
 }
 
-int NodeTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int NodeTableModel::columnCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : ColumnCount;
+}
 
 namespace {
 
@@ -32,32 +34,46 @@ QVariant NodeTableModel::data(const QModelIndex& index, int role) const {
   double speedup = n.ok() ? std::exp(n.score) : 0;
   if (role == SortRole) {
     switch (index.column()) {
-      case Id: return QVariant::fromValue<qlonglong>(n.id);
-      case Parent: return QVariant::fromValue<qlonglong>(n.parentId);
-      case Speedup: return speedup;
-      case FloorPercent: return worstFloor(n);
-      default: return data(index, Qt::DisplayRole);
+      case Id:
+        return QVariant::fromValue<qlonglong>(n.id);
+      case Parent:
+        return QVariant::fromValue<qlonglong>(n.parentId);
+      case Speedup:
+        return speedup;
+      case FloorPercent:
+        return worstFloor(n);
+      default:
+        return data(index, Qt::DisplayRole);
     }
   }
   if (role == Qt::ToolTipRole && index.column() == Change) return QString::fromStdString(n.reason);
-  if (role == Qt::TextAlignmentRole && (index.column() == Speedup || index.column() == FloorPercent || index.column() == Id))
+  if (role == Qt::TextAlignmentRole &&
+      (index.column() == Speedup || index.column() == FloorPercent || index.column() == Id))
     return int(Qt::AlignRight | Qt::AlignVCenter);
   if (role != Qt::DisplayRole) return {};
   switch (index.column()) {
-    case Id: return QVariant::fromValue<qlonglong>(n.id);
-    case Parent: return n.parentId > 0 ? QVariant::fromValue<qlonglong>(n.parentId) : QVariant(QStringLiteral("-"));
-    case Operator: return QString::fromStdString(n.memoryOperator);
-    case Recipe: return n.recipe.empty() ? QStringLiteral("(user edit)") : QString::fromStdString(n.recipe);
-    case Change: return QString::fromStdString(n.change);
+    case Id:
+      return QVariant::fromValue<qlonglong>(n.id);
+    case Parent:
+      return n.parentId > 0 ? QVariant::fromValue<qlonglong>(n.parentId)
+                            : QVariant(QStringLiteral("-"));
+    case Operator:
+      return QString::fromStdString(n.memoryOperator);
+    case Recipe:
+      return n.recipe.empty() ? QStringLiteral("(user edit)") : QString::fromStdString(n.recipe);
+    case Change:
+      return QString::fromStdString(n.change);
     case Verdict:
       if (n.status == search::NodeStatus::Lost) return QStringLiteral("lost");
       return n.verdict.empty() ? QStringLiteral("pending") : QString::fromStdString(n.verdict);
-    case Speedup: return n.ok() ? QString::number(speedup, 'f', 2) + "x" : QString();
+    case Speedup:
+      return n.ok() ? QString::number(speedup, 'f', 2) + "x" : QString();
     case FloorPercent: {
       double f = worstFloor(n);
       return f >= 0 && n.ok() ? QString::number(100 * f, 'f', 1) + "%" : QString();
     }
-    case Bottleneck: return QString::fromStdString(n.bottleneck);
+    case Bottleneck:
+      return QString::fromStdString(n.bottleneck);
     case Marks: {
       QStringList marks;
       if (n.pinned) marks << "pinned";
@@ -71,8 +87,8 @@ QVariant NodeTableModel::data(const QModelIndex& index, int role) const {
 
 QVariant NodeTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal || role != Qt::DisplayRole) return {};
-  static const char* names[ColumnCount] = {"Node", "Parent", "Operator", "Recipe", "Change",
-                                           "Verdict", "Speedup", "% floor", "Bottleneck", "Marks"};
+  static const char* names[ColumnCount] = {"Node",    "Parent",  "Operator", "Recipe",     "Change",
+                                           "Verdict", "Speedup", "% floor",  "Bottleneck", "Marks"};
   return section >= 0 && section < ColumnCount ? QString(names[section]) : QVariant();
 }
 
@@ -171,7 +187,8 @@ bool NodeFilterProxy::accepts(const search::SearchNode& n) const {
   QString verdict = n.verdict.empty() ? (n.status == search::NodeStatus::Lost ? "lost" : "pending")
                                       : QString::fromStdString(n.verdict);
   if (!verdicts_.empty() && !verdicts_.count(verdict)) return false;
-  if (!operators_.empty() && !operators_.count(QString::fromStdString(n.memoryOperator))) return false;
+  if (!operators_.empty() && !operators_.count(QString::fromStdString(n.memoryOperator)))
+    return false;
   if (maxSpeedup_ > minSpeedup_) {
     double s = n.ok() ? std::exp(n.score) : 0;
     if (s < minSpeedup_ || s > maxSpeedup_) return false;

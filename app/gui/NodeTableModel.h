@@ -17,7 +17,19 @@ class NodeTableModel : public QAbstractTableModel {
   Q_OBJECT
 
  public:
-  enum Column { Id, Parent, Operator, Recipe, Change, Verdict, Speedup, FloorPercent, Bottleneck, Marks, ColumnCount };
+  enum Column {
+    Id,
+    Parent,
+    Operator,
+    Recipe,
+    Change,
+    Verdict,
+    Speedup,
+    FloorPercent,
+    Bottleneck,
+    Marks,
+    ColumnCount
+  };
   static constexpr int NodeIdRole = Qt::UserRole + 1;
   static constexpr int SortRole = Qt::UserRole + 2;
 
@@ -49,11 +61,11 @@ class NodeFilterProxy : public QSortFilterProxyModel {
 
  public:
   explicit NodeFilterProxy(QObject* parent = nullptr);
-  void setVerdicts(std::set<QString> verdicts);   // empty: all
-  void setOperators(std::set<QString> operators); // empty: all
-  void setSpeedupRange(double min, double max);   // 0..0: any
+  void setVerdicts(std::set<QString> verdicts);    // empty: all
+  void setOperators(std::set<QString> operators);  // empty: all
+  void setSpeedupRange(double min, double max);    // 0..0: any
   void setBestPathOnly(bool on, std::vector<int64_t> path);
-  void setText(const QString& text);              // id or substring of recipe/change
+  void setText(const QString& text);  // id or substring of recipe/change
   bool accepts(const search::SearchNode& n) const;
 
  protected:

@@ -73,12 +73,13 @@ bool SessionController::buildEngine(bool create) {
     engine->synth = std::make_unique<synth::RulesSynthesizer>(recipes);
     eval::EvalOptions options;
     options.shapeSets = config_.shapeSets;
-    engine->nodes = std::make_unique<search::HarnessNodeEvaluator>(*engine->evaluator, problem_, options,
-                                                                   engine->store.get(), config_.seed);
+    engine->nodes = std::make_unique<search::HarnessNodeEvaluator>(
+        *engine->evaluator, problem_, options, engine->store.get(), config_.seed);
     engine->runner = std::make_unique<search::SearchRunner>(config_, *engine->synth, *engine->nodes,
                                                             engine->store.get());
     engine->runner->restore();
-    engine->runner->events().subscribe([this](const search::SearchEvent& e) { publishFromEngine(e); });
+    engine->runner->events().subscribe(
+        [this](const search::SearchEvent& e) { publishFromEngine(e); });
     engine->worker.moveToThread(thread_);
     engine_ = std::move(engine);
     return true;
@@ -117,7 +118,9 @@ bool SessionController::open(const QString& file) {
   try {
     auto reader = store::SessionStore::open(file.toStdString(), store::OpenMode::ReadOnly);
     auto text = reader.meta("search_config");
-    if (!text) throw std::runtime_error(file.toStdString() + ": a session without a search (evaluations only)");
+    if (!text)
+      throw std::runtime_error(file.toStdString() +
+                               ": a session without a search (evaluations only)");
     config_ = search::SearchConfig::fromJson(nlohmann::json::parse(*text));
     for (const auto& j : reader.nodes()) nodes.push_back(search::SearchNode::fromJson(j));
   } catch (const std::exception& e) {
@@ -126,7 +129,8 @@ bool SessionController::open(const QString& file) {
     return false;
   }
   budget_ = 0;
-  for (const auto& n : nodes) seen_[n.id] = std::string(search::nodeStatusName(n.status)) + n.verdict;
+  for (const auto& n : nodes)
+    seen_[n.id] = std::string(search::nodeStatusName(n.status)) + n.verdict;
   try {
     problem_ = problem::loadProblem(problem::resolveProblemDir(config_.problem));
     hardware_ = hw::loadOrProbeHardware(hw::defaultHardwareCacheDir(), false);
@@ -147,7 +151,8 @@ void SessionController::close() {
     // The engine thread finishes the evaluation in progress, then the engine is destroyed
     // there; the GUI keeps painting meanwhile.
     Engine* raw = engine_.release();
-    QMetaObject::invokeMethod(&raw->worker, [raw] { delete raw; }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        &raw->worker, [raw] { delete raw; }, Qt::QueuedConnection);
   }
   seen_.clear();
   if (open_) {
@@ -162,8 +167,9 @@ void SessionController::run(int evaluations) {
     // An opened session: take it over from follow mode, unless someone else is writing it.
     QFileInfo wal(file_ + "-wal");
     if (wal.exists() && wal.lastModified().secsTo(QDateTime::currentDateTime()) < 5) {
-      emit errorOccurred(file_ + " is being written by another process (kevo-cli search?); "
-                                 "following it instead of running it twice");
+      emit errorOccurred(file_ +
+                         " is being written by another process (kevo-cli search?); "
+                         "following it instead of running it twice");
       return;
     }
     followTimer_.stop();
@@ -173,22 +179,29 @@ void SessionController::run(int evaluations) {
   running_ = true;
   emit runStateChanged(true);
   search::SearchRunner* runner = engine_->runner.get();
-  QMetaObject::invokeMethod(&engine_->worker, [this, runner, evaluations] {
-    search::RunSummary s;
-    try {
-      s = runner->run(evaluations);
-    } catch (const std::exception& e) {
-      QString what = QString::fromStdString(e.what());
-      QMetaObject::invokeMethod(this, [this, what] { emit errorOccurred(what); }, Qt::QueuedConnection);
-      s.stopReason = "error";
-    }
-    QString reason = QString::fromStdString(s.stopReason);
-    QMetaObject::invokeMethod(this, [this, reason] {
-      running_ = false;
-      emit runStateChanged(false);
-      emit runFinished(reason);
-    }, Qt::QueuedConnection);
-  }, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(
+      &engine_->worker,
+      [this, runner, evaluations] {
+        search::RunSummary s;
+        try {
+          s = runner->run(evaluations);
+        } catch (const std::exception& e) {
+          QString what = QString::fromStdString(e.what());
+          QMetaObject::invokeMethod(
+              this, [this, what] { emit errorOccurred(what); }, Qt::QueuedConnection);
+          s.stopReason = "error";
+        }
+        QString reason = QString::fromStdString(s.stopReason);
+        QMetaObject::invokeMethod(
+            this,
+            [this, reason] {
+              running_ = false;
+              emit runStateChanged(false);
+              emit runFinished(reason);
+            },
+            Qt::QueuedConnection);
+      },
+      Qt::QueuedConnection);
 }
 
 void SessionController::stop() {
@@ -202,8 +215,8 @@ void SessionController::steer(const nlohmann::json& command) {
     if (!running_) {
       // Not running: apply it now with a zero-evaluation step so the view reflects it at once.
       search::SearchRunner* runner = engine_->runner.get();
-      QMetaObject::invokeMethod(&engine_->worker, [runner] { runner->applyPendingSteering(); },
-                                Qt::QueuedConnection);
+      QMetaObject::invokeMethod(
+          &engine_->worker, [runner] { runner->applyPendingSteering(); }, Qt::QueuedConnection);
     }
     return;
   }
@@ -211,7 +224,8 @@ void SessionController::steer(const nlohmann::json& command) {
   try {
     auto writer = store::SessionStore::open(file_.toStdString());
     writer.addSteering(command, "kevo (GUI)");
-    emit logMessage("queued for the process running this search: " + QString::fromStdString(command.dump()));
+    emit logMessage("queued for the process running this search: " +
+                    QString::fromStdString(command.dump()));
   } catch (const std::exception& e) {
     emit errorOccurred(QString::fromStdString(e.what()));
   }
@@ -223,19 +237,27 @@ void SessionController::publishFromEngine(const search::SearchEvent& e) {
   if (e.kind == Kind::NodeAdded || e.kind == Kind::NodeEvaluated) {
     search::SearchNode n = search::SearchNode::fromJson(e.data);
     bool added = e.kind == Kind::NodeAdded;
-    QMetaObject::invokeMethod(this, [this, n, added] {
-      if (added) emit nodeAdded(n);
-      else emit nodeUpdated(n);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, n, added] {
+          if (added)
+            emit nodeAdded(n);
+          else
+            emit nodeUpdated(n);
+        },
+        Qt::QueuedConnection);
   } else if (e.kind == Kind::NodeChanged) {
     search::SearchNode n = search::SearchNode::fromJson(e.data);
-    QMetaObject::invokeMethod(this, [this, n] { emit nodeUpdated(n); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, n] { emit nodeUpdated(n); }, Qt::QueuedConnection);
   } else if (e.kind == Kind::Steering) {
     QString m = QString::fromStdString(e.message);
-    QMetaObject::invokeMethod(this, [this, m] { emit steeringApplied(m); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, m] { emit steeringApplied(m); }, Qt::QueuedConnection);
   } else if (e.kind == Kind::Log) {
     QString m = QString::fromStdString(e.message);
-    QMetaObject::invokeMethod(this, [this, m] { emit logMessage(m); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, m] { emit logMessage(m); }, Qt::QueuedConnection);
   }
 }
 
@@ -244,30 +266,37 @@ void SessionController::pollFile() {
   polling_ = true;
   QString file = file_;
   // Read on the engine thread (SQLite is disk I/O); deliver changes on the GUI thread.
-  QMetaObject::invokeMethod(&pollWorker_, [this, file] {
-    std::vector<search::SearchNode> nodes;
-    try {
-      auto reader = store::SessionStore::open(file.toStdString(), store::OpenMode::ReadOnly);
-      for (const auto& j : reader.nodes()) nodes.push_back(search::SearchNode::fromJson(j));
-    } catch (const std::exception&) {
-      // Mid-write or gone: try again next tick.
-    }
-    QMetaObject::invokeMethod(this, [this, file, nodes] {
-      polling_ = false;
-      if (file != file_ || engine_) return;
-      for (const auto& n : nodes) {
-        std::string state = std::string(search::nodeStatusName(n.status)) + n.verdict + (n.pinned ? "p" : "");
-        auto it = seen_.find(n.id);
-        if (it == seen_.end()) {
-          seen_[n.id] = state;
-          emit nodeAdded(n);
-        } else if (it->second != state) {
-          it->second = state;
-          emit nodeUpdated(n);
+  QMetaObject::invokeMethod(
+      &pollWorker_,
+      [this, file] {
+        std::vector<search::SearchNode> nodes;
+        try {
+          auto reader = store::SessionStore::open(file.toStdString(), store::OpenMode::ReadOnly);
+          for (const auto& j : reader.nodes()) nodes.push_back(search::SearchNode::fromJson(j));
+        } catch (const std::exception&) {
+          // Mid-write or gone: try again next tick.
         }
-      }
-    }, Qt::QueuedConnection);
-  }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, file, nodes] {
+              polling_ = false;
+              if (file != file_ || engine_) return;
+              for (const auto& n : nodes) {
+                std::string state = std::string(search::nodeStatusName(n.status)) + n.verdict +
+                                    (n.pinned ? "p" : "");
+                auto it = seen_.find(n.id);
+                if (it == seen_.end()) {
+                  seen_[n.id] = state;
+                  emit nodeAdded(n);
+                } else if (it->second != state) {
+                  it->second = state;
+                  emit nodeUpdated(n);
+                }
+              }
+            },
+            Qt::QueuedConnection);
+      },
+      Qt::QueuedConnection);
 }
 
 }  // namespace kevo::app

@@ -48,8 +48,8 @@ class SessionController : public QObject {
   const search::SearchConfig& config() const { return config_; }
   int budget() const { return budget_; }
 
-  void run(int evaluations);  // continue the search for this many evaluations
-  void stop();                // after the evaluation in progress
+  void run(int evaluations);                  // continue the search for this many evaluations
+  void stop();                                // after the evaluation in progress
   void steer(const nlohmann::json& command);  // prune, pin, expand, edit, pause, resume, step, set
 
  signals:
@@ -80,7 +80,7 @@ class SessionController : public QObject {
   QThread* thread_ = nullptr;
   QTimer followTimer_;
   std::atomic<bool> polling_{false};
-  QObject pollWorker_;  // on the engine thread: reads the file in follow mode
+  QObject pollWorker_;                   // on the engine thread: reads the file in follow mode
   std::map<int64_t, std::string> seen_;  // follow mode: node id -> status+verdict last shown
 };
 

@@ -4,9 +4,9 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
-#include <optional>
 #include <QThread>
 #include <QTimer>
+#include <optional>
 
 #include "InspectorPanel.h"
 #include "MainWindow.h"
@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
   QCommandLineParser parser;
   parser.setApplicationDescription("Kevo: search-based kernel optimization workbench");
   parser.addHelpOption();
-  QCommandLineOption shots("screenshots", "Save screenshots of SESSION into DIR, then quit.", "DIR");
+  QCommandLineOption shots("screenshots", "Save screenshots of SESSION into DIR, then quit.",
+                           "DIR");
   parser.addOption(shots);
   parser.addPositionalArgument("session", "A session file (.kevo) to open.");
   parser.process(app);
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   }
   window.resize(1600, 1000);
   window.show();
-  if (!args.isEmpty()) QTimer::singleShot(0, &window, [&window, f = args[0]] { window.openSession(f); });
+  if (!args.isEmpty())
+    QTimer::singleShot(0, &window, [&window, f = args[0]] { window.openSession(f); });
   return app.exec();
 }

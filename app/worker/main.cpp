@@ -69,7 +69,8 @@ json load(WorkerState& s, const json& req) {
   int64_t arenaBytes = req.at("arena_bytes").get<int64_t>();
   void* p = mmap(nullptr, size_t(arenaBytes), PROT_READ | PROT_WRITE, MAP_SHARED,
                  kevo::eval::kWorkerArenaFd, 0);
-  if (p == MAP_FAILED) return {{"ok", false}, {"error", std::string("mmap arena: ") + strerror(errno)}};
+  if (p == MAP_FAILED)
+    return {{"ok", false}, {"error", std::string("mmap arena: ") + strerror(errno)}};
   s.arena = static_cast<uint8_t*>(p);
   long page = sysconf(_SC_PAGESIZE);
   for (const auto& g : req.at("guard_pages"))
@@ -135,9 +136,9 @@ json call(WorkerState& s, const json& req) {
   if (set >= s.sets.size()) return {{"error", "no such set"}};
   TensorSet& ts = s.sets[set];
   auto t0 = std::chrono::steady_clock::now();
-  int rc = s.kernel(ts.inputs.data(), int32_t(ts.inputs.size()), ts.outputs.data(),
-                    int32_t(ts.outputs.size()), s.scalars.data(), int32_t(s.scalars.size()),
-                    nullptr);
+  int rc =
+      s.kernel(ts.inputs.data(), int32_t(ts.inputs.size()), ts.outputs.data(),
+               int32_t(ts.outputs.size()), s.scalars.data(), int32_t(s.scalars.size()), nullptr);
   auto t1 = std::chrono::steady_clock::now();
   int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
   int leftover = 0;

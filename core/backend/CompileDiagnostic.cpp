@@ -26,7 +26,10 @@ std::vector<CompileDiagnostic> parseGccDiagnostics(const std::string& output) {
 }
 
 nlohmann::json toJson(const CompileDiagnostic& d) {
-  return {{"file", d.file}, {"line", d.line}, {"column", d.column}, {"severity", d.severity},
+  return {{"file", d.file},
+          {"line", d.line},
+          {"column", d.column},
+          {"severity", d.severity},
           {"message", d.message}};
 }
 

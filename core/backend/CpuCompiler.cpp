@@ -42,20 +42,28 @@ CpuCompiler::CpuCompiler(fs::path cacheDir, std::string compiler)
     : cacheDir_(std::move(cacheDir)), compiler_(std::move(compiler)) {}
 
 std::vector<std::string> CpuCompiler::defaultFlags() {
-  return {"-std=c++20", "-O3", "-march=native", "-fPIC", "-shared", "-fno-diagnostics-color",
-          "-fdiagnostics-plain-output", "-Wall", "-Wextra"};
+  return {"-std=c++20",
+          "-O3",
+          "-march=native",
+          "-fPIC",
+          "-shared",
+          "-fno-diagnostics-color",
+          "-fdiagnostics-plain-output",
+          "-Wall",
+          "-Wextra"};
 }
 
 std::string CpuCompiler::checkFlags(const std::vector<std::string>& flags) {
   // Flags that would write elsewhere, load compiler plugins, swap the toolchain, or link
   // libraries the problem did not declare.
-  static const std::vector<std::string> refusedPrefixes = {"-o", "-fplugin", "-B", "-specs",
-                                                           "-wrapper", "@", "-l", "-L",
-                                                           "-Wl", "-Xlinker", "--sysroot"};
+  static const std::vector<std::string> refusedPrefixes = {
+      "-o", "-fplugin", "-B",  "-specs",   "-wrapper", "@",
+      "-l", "-L",       "-Wl", "-Xlinker", "--sysroot"};
   for (const auto& f : flags)
     for (const auto& p : refusedPrefixes)
       if (f.rfind(p, 0) == 0)
-        return "flag \"" + f + "\" is not allowed (output paths, plugins, toolchain and "
+        return "flag \"" + f +
+               "\" is not allowed (output paths, plugins, toolchain and "
                "linker options are set by Kevo)";
   return {};
 }
@@ -64,8 +72,8 @@ const std::string& CpuCompiler::compilerVersion() {
   if (version_.empty()) {
     auto r = util::runSubprocess({compiler_, "--version"}, 30);
     if (!r.started || r.exitCode != 0)
-      throw std::runtime_error("compiler \"" + compiler_ + "\" cannot be run: " +
-                               (r.error.empty() ? r.output : r.error));
+      throw std::runtime_error("compiler \"" + compiler_ +
+                               "\" cannot be run: " + (r.error.empty() ? r.output : r.error));
     version_ = r.output.substr(0, r.output.find('\n'));
   }
   return version_;
@@ -117,7 +125,8 @@ BuildResult CpuCompiler::build(const BuildRequest& request) {
   }
 
   fs::create_directories(cacheDir_ / "build");
-  fs::path staging = cacheDir_ / "build" / ("tmp-" + result.key.substr(0, 16) + "-" + uniqueSuffix());
+  fs::path staging =
+      cacheDir_ / "build" / ("tmp-" + result.key.substr(0, 16) + "-" + uniqueSuffix());
   fs::create_directories(staging);
   writeFile(staging / request.sourceName, request.source);
 

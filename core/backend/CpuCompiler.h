@@ -13,10 +13,10 @@
 namespace kevo::backend {
 
 struct BuildRequest {
-  std::string source;                   // the exact text to compile
+  std::string source;                     // the exact text to compile
   std::string sourceName = "kernel.cpp";  // shown in diagnostics
-  std::vector<std::string> extraFlags;  // user or recipe flags, appended to the defaults
-  std::vector<std::string> libs;        // library names from a problem spec (e.g. openblas)
+  std::vector<std::string> extraFlags;    // user or recipe flags, appended to the defaults
+  std::vector<std::string> libs;          // library names from a problem spec (e.g. openblas)
 };
 
 struct BuildResult {

@@ -33,13 +33,13 @@ ArenaLayout makeArenaLayout(const problem::ConcreteShapes& shapes, int sets) {
 
 nlohmann::json describeSets(const problem::ConcreteShapes& shapes, const ArenaLayout& layout) {
   auto tensor = [](const problem::ConcreteTensor& t, const BufferSlot& s) {
-    return nlohmann::json{{"offset", s.offset},
-                          {"dtype", problem::abiDtypeCode(t.dtype)},
-                          {"shape", t.shape}};
+    return nlohmann::json{
+        {"offset", s.offset}, {"dtype", problem::abiDtypeCode(t.dtype)}, {"shape", t.shape}};
   };
   nlohmann::json sets = nlohmann::json::array();
   for (size_t k = 0; k < layout.inputs.size(); ++k) {
-    nlohmann::json set = {{"inputs", nlohmann::json::array()}, {"outputs", nlohmann::json::array()}};
+    nlohmann::json set = {{"inputs", nlohmann::json::array()},
+                          {"outputs", nlohmann::json::array()}};
     for (size_t i = 0; i < shapes.inputs.size(); ++i)
       set["inputs"].push_back(tensor(shapes.inputs[i], layout.inputs[k][i]));
     for (size_t i = 0; i < shapes.outputs.size(); ++i)

@@ -90,8 +90,8 @@ Failure fromWorkerFailure(const WorkerFailure& f, double timeout, const std::str
                   " " + when,
               std::nullopt};
     case WorkerFailure::Kind::Protocol:
-      return {Verdict::Rejected, "the worker's replies were tampered with " + when + ": " + f.detail,
-              std::nullopt};
+      return {Verdict::Rejected,
+              "the worker's replies were tampered with " + when + ": " + f.detail, std::nullopt};
     case WorkerFailure::Kind::Start:
       break;
   }
@@ -168,7 +168,8 @@ class KernelSession {
       return std::nullopt;
     }
     if (!reply->contains("rc") || !reply->contains("ns")) {
-      failure_ = Failure{Verdict::Rejected, "the worker's reply was not a call result", std::nullopt};
+      failure_ =
+          Failure{Verdict::Rejected, "the worker's reply was not a call result", std::nullopt};
       return std::nullopt;
     }
     double seconds = double(reply->value("ns", int64_t(0))) * 1e-9;
@@ -176,7 +177,8 @@ class KernelSession {
     if (parentSeconds) *parentSeconds = parent;
     int rc = reply->value("rc", 0);
     if (rc != 0) {
-      failure_ = Failure{Verdict::Crash, "kevo_kernel returned " + std::to_string(rc), std::nullopt};
+      failure_ =
+          Failure{Verdict::Crash, "kevo_kernel returned " + std::to_string(rc), std::nullopt};
       return std::nullopt;
     }
     if (int left = reply->value("leftover_threads", 0); left > 0) {
@@ -191,8 +193,7 @@ class KernelSession {
       const BufferSlot& s = layout_.outputs[size_t(set)][o];
       if (!canaryIntact(at(s.offset + s.bytes), s.capacity - s.bytes)) {
         failure_ = Failure{Verdict::Rejected,
-                           "wrote past the end of output " + shapes_.outputs[o].name,
-                           std::nullopt};
+                           "wrote past the end of output " + shapes_.outputs[o].name, std::nullopt};
         return std::nullopt;
       }
     }
@@ -210,8 +211,8 @@ class KernelSession {
           std::uniform_int_distribution<int64_t> pick(0, t.elements - 1);
           for (int k = 0; k < 256; ++k) indices.push_back(pick(rng));
         }
-        auto m = compareOutput(t, at(layout_.outputs[size_t(set)][o].offset),
-                               (*expected)[o].data(), problem_.tolerance, pattern, indices);
+        auto m = compareOutput(t, at(layout_.outputs[size_t(set)][o].offset), (*expected)[o].data(),
+                               problem_.tolerance, pattern, indices);
         if (m) {
           failure_ = Failure{Verdict::WrongAnswer, m->describe(), m};
           return std::nullopt;
@@ -293,7 +294,8 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
   result.problemId = problem.id;
   result.role = roleName(options.role);
   result.label = label;
-  result.seed = options.seed ? *options.seed : std::random_device{}() * 0x100000001ull ^ std::random_device{}();
+  result.seed = options.seed ? *options.seed
+                             : std::random_device{}() * 0x100000001ull ^ std::random_device{}();
   bool trusted = options.role == KernelRole::Baseline || options.role == KernelRole::Reference;
 
   std::vector<const ShapeSet*> shapeSets;
@@ -344,7 +346,8 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
                                  file.source.string() + ") does not compile:\n" + b.log);
     return b.library;
   };
-  if (!problem.referenceCpu) throw EvaluationSetupError("problem " + problem.id + " has no CPU reference");
+  if (!problem.referenceCpu)
+    throw EvaluationSetupError("problem " + problem.id + " has no CPU reference");
   fs::path referenceLib = buildTrusted(*problem.referenceCpu, "reference");
   std::optional<fs::path> baselineLib;
   if (options.timing && options.timeBaseline && problem.baselineCpu)
@@ -360,7 +363,8 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
     int64_t setBytes = shapes.inputBytes() + shapes.outputBytes();
     int sets = 2;
     if (ss.cache == problem::CacheMode::Cold)
-      sets = int(std::clamp<int64_t>((2 * config_.llcBytes + setBytes - 1) / std::max<int64_t>(setBytes, 1), 2, 8));
+      sets = int(std::clamp<int64_t>(
+          (2 * config_.llcBytes + setBytes - 1) / std::max<int64_t>(setBytes, 1), 2, 8));
     r.rotationSets = sets;
     ArenaLayout layout = makeArenaLayout(shapes, sets);
     SharedArena arena(layout.totalBytes);
@@ -374,7 +378,8 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
         const BufferSlot& s = layout.inputs[size_t(k)][i];
         problem::generateInput(problem.inputs[i], shapes.inputs[i], ss.symbols,
                                problem::deriveSeed(setSeed, i), arena.data() + s.offset);
-        pristine[size_t(k)].emplace_back(arena.data() + s.offset, arena.data() + s.offset + s.bytes);
+        pristine[size_t(k)].emplace_back(arena.data() + s.offset,
+                                         arena.data() + s.offset + s.bytes);
       }
     }
 
@@ -387,13 +392,14 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
         if (!ref.call(k, PoisonPattern::A, false, nullptr, &pristine[size_t(k)], rng)) break;
         for (size_t o = 0; o < shapes.outputs.size(); ++o) {
           const BufferSlot& s = layout.outputs[size_t(k)][o];
-          expected[size_t(k)].emplace_back(arena.data() + s.offset, arena.data() + s.offset + s.bytes);
+          expected[size_t(k)].emplace_back(arena.data() + s.offset,
+                                           arena.data() + s.offset + s.bytes);
         }
       }
       if (ref.failure())
-        throw EvaluationSetupError("the reference of problem " + problem.id + " failed on shape set " +
-                                   ss.name + ": " + ref.failure()->detail + "\n" +
-                                   ref.worker().stderrTail());
+        throw EvaluationSetupError("the reference of problem " + problem.id +
+                                   " failed on shape set " + ss.name + ": " +
+                                   ref.failure()->detail + "\n" + ref.worker().stderrTail());
       result.kernelSeconds += ref.kernelSeconds();
     }
     // Nothing of the reference's answers may stay where the candidate can read it.
@@ -463,7 +469,8 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       // gap is compared, so a loaded machine that delays some replies is not mistaken for it.
       double gap = 1e300;
       for (size_t i = 0; i < candidateRun.workerSeconds.size(); ++i)
-        gap = std::min(gap, candidateRun.parentSeconds[i] - candidateRun.workerSeconds[i] - candidateRun.ping);
+        gap = std::min(
+            gap, candidateRun.parentSeconds[i] - candidateRun.workerSeconds[i] - candidateRun.ping);
       bool cold = ss.cache == problem::CacheMode::Cold;
       r.roofline = profile::analyzeRoofline(shapes.flops, shapes.bytes, r.timing.medianSeconds,
                                             config_.ceilings, cold);
@@ -494,7 +501,8 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       result.kernelSeconds += base.kernelSeconds();
       if (fine) {
         r.baseline = summarizeTimes(baseRun.workerSeconds);
-        if (r.timing.medianSeconds > 0) r.speedup = r.baseline->medianSeconds / r.timing.medianSeconds;
+        if (r.timing.medianSeconds > 0)
+          r.speedup = r.baseline->medianSeconds / r.timing.medianSeconds;
       } else {
         r.baselineNote = "baseline failed: " + base.failure()->detail;
       }

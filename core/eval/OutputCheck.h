@@ -36,6 +36,7 @@ struct Mismatch {
 // Compares every element (indices empty) or only the given flat indices.
 std::optional<Mismatch> compareOutput(const problem::ConcreteTensor& t, const void* got,
                                       const void* expected, const problem::Tolerance& tol,
-                                      PoisonPattern poison, const std::vector<int64_t>& indices = {});
+                                      PoisonPattern poison,
+                                      const std::vector<int64_t>& indices = {});
 
 }  // namespace kevo::eval

@@ -32,14 +32,16 @@ std::vector<CanaryKernel> canaryKernels() {
   std::string prelude = kCanaryPrelude;
   return {
       {"zeros", "writes 0 to every output element",
-       prelude + R"(extern "C" int kevo_kernel(const kevo_tensor*, int32_t, kevo_tensor* out, int32_t n_out,
+       prelude +
+           R"(extern "C" int kevo_kernel(const kevo_tensor*, int32_t, kevo_tensor* out, int32_t n_out,
                            const kevo_scalar*, int32_t, void*) {
   for (int o = 0; o < n_out; ++o) std::memset(out[o].data, 0, kevo_bytes(out[o]));
   return 0;
 }
 )"},
       {"copy_input", "copies the first input's bytes into the first output",
-       prelude + R"(extern "C" int kevo_kernel(const kevo_tensor* in, int32_t, kevo_tensor* out, int32_t n_out,
+       prelude +
+           R"(extern "C" int kevo_kernel(const kevo_tensor* in, int32_t, kevo_tensor* out, int32_t n_out,
                            const kevo_scalar*, int32_t, void*) {
   for (int o = 0; o < n_out; ++o) std::memset(out[o].data, 0, kevo_bytes(out[o]));
   size_t n = kevo_bytes(in[0]) < kevo_bytes(out[0]) ? kevo_bytes(in[0]) : kevo_bytes(out[0]);
@@ -111,8 +113,8 @@ ValidationReport validateProblem(Evaluator& evaluator, const std::filesystem::pa
   options.shapeSets = {p.shapeSets.front().name};
   options.callTimeoutSeconds = 30;
 
-  auto run = [&](const std::string& name, const std::string& source, KernelRole role,
-                 bool mustPass, const std::string& what) {
+  auto run = [&](const std::string& name, const std::string& source, KernelRole role, bool mustPass,
+                 const std::string& what) {
     options.role = role;
     ValidationCheck c{name, false, {}};
     try {
@@ -122,9 +124,11 @@ ValidationReport validateProblem(Evaluator& evaluator, const std::filesystem::pa
       if (mustPass) {
         c.detail = ok ? what + " agrees with the reference" : what + " fails: " + r.detail;
       } else {
-        c.detail = ok ? "the " + what + " canary PASSED: the tolerance or the input distributions "
-                            "are too weak to tell it from a correct kernel"
-                      : "fails as it must (" + std::string(verdictName(r.verdict)) + ": " + r.detail + ")";
+        c.detail =
+            ok ? "the " + what +
+                     " canary PASSED: the tolerance or the input distributions "
+                     "are too weak to tell it from a correct kernel"
+               : "fails as it must (" + std::string(verdictName(r.verdict)) + ": " + r.detail + ")";
       }
     } catch (const std::exception& e) {
       c.detail = e.what();
@@ -132,8 +136,11 @@ ValidationReport validateProblem(Evaluator& evaluator, const std::filesystem::pa
     report.checks.push_back(c);
   };
 
-  if (p.referenceCpu) run("reference", readFile(p.referenceCpu->source), KernelRole::Reference, true, "the reference");
-  if (p.baselineCpu) run("baseline", readFile(p.baselineCpu->source), KernelRole::Baseline, true, "the baseline");
+  if (p.referenceCpu)
+    run("reference", readFile(p.referenceCpu->source), KernelRole::Reference, true,
+        "the reference");
+  if (p.baselineCpu)
+    run("baseline", readFile(p.baselineCpu->source), KernelRole::Baseline, true, "the baseline");
   for (const auto& canary : canaryKernels())
     run("canary:" + canary.name, canary.source, KernelRole::Canary, false, canary.name);
   return report;

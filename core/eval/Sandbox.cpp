@@ -1,18 +1,18 @@
 #include "eval/Sandbox.h"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
 #include <seccomp.h>
-#include <stdexcept>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <csignal>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <stdexcept>
 
 namespace kevo::eval {
 namespace {
@@ -45,7 +45,9 @@ struct __attribute__((packed)) LandlockPathBeneathAttr {
 #define SYS_landlock_restrict_self 446
 #endif
 
-std::string errnoText(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string errnoText(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
 
 std::string isolateNetwork() {
   if (geteuid() == 0) {
@@ -128,8 +130,8 @@ std::string applyLandlock(const std::filesystem::path& writableDir) {
     throw std::runtime_error(errnoText("landlock_restrict_self"));
   }
   close(ruleset);
-  std::string report = "ok: ABI " + std::to_string(abi) + ", writes only in " +
-                       writableDir.string() + ", no exec";
+  std::string report =
+      "ok: ABI " + std::to_string(abi) + ", writes only in " + writableDir.string() + ", no exec";
   if (abi >= 4) report += ", no TCP";
   if (abi >= 6) report += ", no signals or abstract sockets outside the worker";
   return report;
@@ -148,23 +150,54 @@ std::string applySeccomp() {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) throw std::runtime_error("seccomp_init failed");
   const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
-  const int denied[] = {
-      SCMP_SYS(ptrace),          SCMP_SYS(process_vm_readv), SCMP_SYS(process_vm_writev),
-      SCMP_SYS(socket),          SCMP_SYS(socketpair),       SCMP_SYS(connect),
-      SCMP_SYS(bind),            SCMP_SYS(listen),           SCMP_SYS(accept),
-      SCMP_SYS(accept4),         SCMP_SYS(execve),           SCMP_SYS(execveat),
-      SCMP_SYS(fork),            SCMP_SYS(vfork),            SCMP_SYS(mount),
-      SCMP_SYS(umount2),         SCMP_SYS(unshare),          SCMP_SYS(setns),
-      SCMP_SYS(pivot_root),      SCMP_SYS(chroot),           SCMP_SYS(bpf),
-      SCMP_SYS(perf_event_open), SCMP_SYS(kexec_load),       SCMP_SYS(kexec_file_load),
-      SCMP_SYS(init_module),     SCMP_SYS(finit_module),     SCMP_SYS(delete_module),
-      SCMP_SYS(reboot),          SCMP_SYS(swapon),           SCMP_SYS(swapoff),
-      SCMP_SYS(keyctl),          SCMP_SYS(add_key),          SCMP_SYS(request_key),
-      SCMP_SYS(userfaultfd),     SCMP_SYS(io_uring_setup),   SCMP_SYS(io_uring_enter),
-      SCMP_SYS(io_uring_register), SCMP_SYS(open_by_handle_at), SCMP_SYS(name_to_handle_at),
-      SCMP_SYS(pidfd_open),      SCMP_SYS(pidfd_getfd),      SCMP_SYS(kcmp),
-      SCMP_SYS(tkill),           SCMP_SYS(rt_sigqueueinfo),  SCMP_SYS(rt_tgsigqueueinfo),
-      SCMP_SYS(process_madvise), SCMP_SYS(move_pages),       SCMP_SYS(migrate_pages)};
+  const int denied[] = {SCMP_SYS(ptrace),
+                        SCMP_SYS(process_vm_readv),
+                        SCMP_SYS(process_vm_writev),
+                        SCMP_SYS(socket),
+                        SCMP_SYS(socketpair),
+                        SCMP_SYS(connect),
+                        SCMP_SYS(bind),
+                        SCMP_SYS(listen),
+                        SCMP_SYS(accept),
+                        SCMP_SYS(accept4),
+                        SCMP_SYS(execve),
+                        SCMP_SYS(execveat),
+                        SCMP_SYS(fork),
+                        SCMP_SYS(vfork),
+                        SCMP_SYS(mount),
+                        SCMP_SYS(umount2),
+                        SCMP_SYS(unshare),
+                        SCMP_SYS(setns),
+                        SCMP_SYS(pivot_root),
+                        SCMP_SYS(chroot),
+                        SCMP_SYS(bpf),
+                        SCMP_SYS(perf_event_open),
+                        SCMP_SYS(kexec_load),
+                        SCMP_SYS(kexec_file_load),
+                        SCMP_SYS(init_module),
+                        SCMP_SYS(finit_module),
+                        SCMP_SYS(delete_module),
+                        SCMP_SYS(reboot),
+                        SCMP_SYS(swapon),
+                        SCMP_SYS(swapoff),
+                        SCMP_SYS(keyctl),
+                        SCMP_SYS(add_key),
+                        SCMP_SYS(request_key),
+                        SCMP_SYS(userfaultfd),
+                        SCMP_SYS(io_uring_setup),
+                        SCMP_SYS(io_uring_enter),
+                        SCMP_SYS(io_uring_register),
+                        SCMP_SYS(open_by_handle_at),
+                        SCMP_SYS(name_to_handle_at),
+                        SCMP_SYS(pidfd_open),
+                        SCMP_SYS(pidfd_getfd),
+                        SCMP_SYS(kcmp),
+                        SCMP_SYS(tkill),
+                        SCMP_SYS(rt_sigqueueinfo),
+                        SCMP_SYS(rt_tgsigqueueinfo),
+                        SCMP_SYS(process_madvise),
+                        SCMP_SYS(move_pages),
+                        SCMP_SYS(migrate_pages)};
   for (int nr : denied) addRule(ctx, deny, nr);
   // Threads yes, new processes no.
   scmp_arg_cmp noThread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0);
@@ -186,10 +219,12 @@ std::string applySeccomp() {
 
 nlohmann::json applySandbox(const SandboxConfig& config) {
   nlohmann::json report;
-  report["network"] = config.network ? "skipped: network allowed by configuration" : isolateNetwork();
+  report["network"] =
+      config.network ? "skipped: network allowed by configuration" : isolateNetwork();
   report["user"] = dropPrivileges();
   // After the credential change, which clears it: the worker dies with its parent.
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) throw std::runtime_error(errnoText("PR_SET_PDEATHSIG"));
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+    throw std::runtime_error(errnoText("PR_SET_PDEATHSIG"));
   if (getppid() == 1) throw std::runtime_error("parent already gone");
   // Not dumpable: other workers running as the same user cannot ptrace or read this one.
   prctl(PR_SET_DUMPABLE, 0);

@@ -1,11 +1,11 @@
 #include "eval/SharedArena.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
-#include <sys/mman.h>
-#include <unistd.h>
 
 namespace kevo::eval {
 

@@ -52,8 +52,10 @@ WorkerClient::WorkerClient(const fs::path& workerExe, const fs::path& library, i
     fail(WorkerFailure::Kind::Start, "cannot copy " + library.string() + ": " + ec.message());
     return;
   }
-  int outFd = open((workDir_ / "stdout.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int errFd = open((workDir_ / "stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int outFd =
+      open((workDir_ / "stdout.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int errFd =
+      open((workDir_ / "stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (geteuid() == 0) {
     // The worker drops to nobody: its temp dir must be its own.
     for (const auto& p : {workDir_, libraryCopy_, workDir_ / "stdout.log", workDir_ / "stderr.log"})
@@ -86,8 +88,8 @@ WorkerClient::WorkerClient(const fs::path& workerExe, const fs::path& library, i
   posix_spawn_file_actions_addclosefrom_np(&actions, kWorkerArenaFd + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&attr, 0);
   sigset_t none, all;
   sigemptyset(&none);
@@ -183,8 +185,8 @@ std::optional<nlohmann::json> WorkerClient::request(const nlohmann::json& req,
     fail(WorkerFailure::Kind::Crash, "the worker closed its request pipe");
     return std::nullopt;
   }
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::microseconds(int64_t(timeoutSeconds * 1e6));
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(int64_t(timeoutSeconds * 1e6));
   for (;;) {
     size_t nl = replyBuffer_.find('\n');
     if (nl != std::string::npos) {
@@ -234,7 +236,11 @@ void WorkerClient::shutdown() {
   if (!reaped_) killGroup();
 }
 
-std::string WorkerClient::stdoutTail(size_t bytes) const { return tailOf(workDir_ / "stdout.log", bytes); }
-std::string WorkerClient::stderrTail(size_t bytes) const { return tailOf(workDir_ / "stderr.log", bytes); }
+std::string WorkerClient::stdoutTail(size_t bytes) const {
+  return tailOf(workDir_ / "stdout.log", bytes);
+}
+std::string WorkerClient::stderrTail(size_t bytes) const {
+  return tailOf(workDir_ / "stderr.log", bytes);
+}
 
 }  // namespace kevo::eval

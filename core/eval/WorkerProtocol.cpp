@@ -1,11 +1,13 @@
 #include "eval/WorkerProtocol.h"
 
-#include <cerrno>
 #include <unistd.h>
+#include <cerrno>
 
 namespace kevo::eval {
 
-bool LineReader::hasBufferedLine() const { return buffer_.find('\n') != std::string::npos; }
+bool LineReader::hasBufferedLine() const {
+  return buffer_.find('\n') != std::string::npos;
+}
 
 bool LineReader::fill() {
   char buf[4096];

@@ -6,7 +6,8 @@ namespace kevo::problem {
 namespace {
 
 // Recursive descent: expr := term (('+'|'-') term)*; term := unary (('*'|'/'|'%') unary)*;
-// unary := '-' unary | primary; primary := number | name | name '(' expr ',' expr ')' | '(' expr ')'.
+// unary := '-' unary | primary; primary := number | name | name '(' expr ',' expr ')' | '(' expr
+// ')'.
 class Parser {
  public:
   Parser(std::string_view text, const SymbolTable* symbols, std::vector<std::string>* seen)
@@ -21,8 +22,8 @@ class Parser {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    throw ExpressionError("in \"" + std::string(text_) + "\" at column " + std::to_string(pos_ + 1) +
-                          ": " + what);
+    throw ExpressionError("in \"" + std::string(text_) + "\" at column " +
+                          std::to_string(pos_ + 1) + ": " + what);
   }
   void skipSpace() {
     while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;

@@ -57,7 +57,8 @@ void fillFloats(T* out, int64_t n, Rng& rng, const Distribution& d) {
   } else if (d.kind == "sorted") {
     // Evenly spaced cells with one random point in each: strictly increasing, spans the range.
     double cell = (d.high - d.low) / double(n);
-    for (int64_t i = 0; i < n; ++i) out[i] = T(d.low + cell * (double(i) + 0.05 + 0.9 * rng.uniform01()));
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = T(d.low + cell * (double(i) + 0.05 + 0.9 * rng.uniform01()));
     for (int64_t i = 1; i < n; ++i)
       if (!(out[i] > out[i - 1])) out[i] = std::nextafter(out[i - 1], T(INFINITY));
   }

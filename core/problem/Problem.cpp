@@ -43,7 +43,9 @@ std::optional<DType> parseDType(const std::string& name) {
   return std::nullopt;
 }
 
-bool isFloating(DType t) { return t == DType::F32 || t == DType::F64; }
+bool isFloating(DType t) {
+  return t == DType::F32 || t == DType::F64;
+}
 
 int32_t abiDtypeCode(DType t) {
   switch (t) {
@@ -176,13 +178,13 @@ Distribution readDistribution(SpecReader& r, const json& d, const std::string& f
   bool floating = isFloating(dtype);
   auto needFloat = [&] {
     if (!floating)
-      r.error(field + ".kind", "\"" + dist.kind + "\" makes floats but the tensor is " +
-                                   dtypeName(dtype));
+      r.error(field + ".kind",
+              "\"" + dist.kind + "\" makes floats but the tensor is " + dtypeName(dtype));
   };
   auto needInt = [&] {
     if (floating)
-      r.error(field + ".kind", "\"" + dist.kind + "\" makes integers but the tensor is " +
-                                   dtypeName(dtype));
+      r.error(field + ".kind",
+              "\"" + dist.kind + "\" makes integers but the tensor is " + dtypeName(dtype));
   };
   if (dist.kind == "normal") {
     needFloat();
@@ -251,7 +253,9 @@ std::vector<TensorSpec> readTensors(SpecReader& r, const json& spec, const std::
     }
     if (isInput) {
       if (!t.contains("dist"))
-        r.error(field + ".dist", "missing (expected an input distribution, e.g. {\"kind\": \"normal\", \"mean\": 0, \"std\": 1})");
+        r.error(field + ".dist",
+                "missing (expected an input distribution, e.g. {\"kind\": \"normal\", \"mean\": 0, "
+                "\"std\": 1})");
       else
         ts.dist = readDistribution(r, t["dist"], field + ".dist", ts.dtype);
       if (ts.dist.kind == "offsets" && ts.shape.size() != 1)
@@ -293,8 +297,8 @@ std::optional<KernelFile> readKernelFile(SpecReader& r, const json& spec, const 
     } else {
       for (const auto& l : cpu["libs"]) {
         if (!l.is_string() || !libraryFlags(l.get<std::string>()))
-          r.error(field + ".libs", "unknown library " + SpecReader::describe(l) +
-                                       " (known: openblas)");
+          r.error(field + ".libs",
+                  "unknown library " + SpecReader::describe(l) + " (known: openblas)");
         else
           f.libs.push_back(l.get<std::string>());
       }
@@ -312,7 +316,8 @@ Problem loadProblem(const std::filesystem::path& dirIn) {
   p.specFile = dir / "problem.json";
   std::string file = p.specFile.string();
   if (!std::filesystem::is_directory(dir))
-    throw ProblemError({dir.string() + ": not a directory (a problem is a folder holding problem.json)"});
+    throw ProblemError(
+        {dir.string() + ": not a directory (a problem is a folder holding problem.json)"});
   std::ifstream in(p.specFile);
   if (!in) throw ProblemError({file + ": cannot be read (missing?)"});
   json spec;
@@ -330,8 +335,9 @@ Problem loadProblem(const std::filesystem::path& dirIn) {
   p.title = r.string(spec, "title", "title");
   p.category = r.string(spec, "category", "category");
   if (!p.category.empty() && !kCategories.count(p.category))
-    r.error("category", "expected one of elementwise, reduction, normalization, gemm, recsys, got \"" +
-                            p.category + "\"");
+    r.error("category",
+            "expected one of elementwise, reduction, normalization, gemm, recsys, got \"" +
+                p.category + "\"");
   p.description = r.string(spec, "description", "description");
   p.inputs = readTensors(r, spec, "inputs", true);
   p.outputs = readTensors(r, spec, "outputs", false);
@@ -361,7 +367,8 @@ Problem loadProblem(const std::filesystem::path& dirIn) {
 
   if (!spec.contains("shape_sets") || !spec["shape_sets"].is_object() ||
       spec["shape_sets"].size() < 2) {
-    r.error("shape_sets", "expected an object with at least two named shape sets (inference, training)");
+    r.error("shape_sets",
+            "expected an object with at least two named shape sets (inference, training)");
   } else {
     for (const auto& [name, s] : spec["shape_sets"].items()) {
       std::string field = "shape_sets." + name;
@@ -373,7 +380,8 @@ Problem loadProblem(const std::filesystem::path& dirIn) {
       }
       for (const auto& [sym, v] : s["symbols"].items()) {
         if (!v.is_number_integer() || v.get<int64_t>() <= 0)
-          r.error(field + ".symbols." + sym, "expected a positive integer, got " + SpecReader::describe(v));
+          r.error(field + ".symbols." + sym,
+                  "expected a positive integer, got " + SpecReader::describe(v));
         else
           ss.symbols[sym] = v.get<int64_t>();
       }
@@ -398,7 +406,9 @@ Problem loadProblem(const std::filesystem::path& dirIn) {
     p.bytes = r.expression(spec["bytes"], "bytes");
 
   if (!spec.contains("tolerance") || !spec["tolerance"].is_object()) {
-    r.error("tolerance", "expected {\"kind\": \"bitwise\"} or {\"kind\": \"allclose\", \"atol\": a, \"rtol\": r, \"why\": \"...\"}");
+    r.error("tolerance",
+            "expected {\"kind\": \"bitwise\"} or {\"kind\": \"allclose\", \"atol\": a, \"rtol\": "
+            "r, \"why\": \"...\"}");
   } else {
     const json& t = spec["tolerance"];
     std::string kind = r.string(t, "kind", "tolerance.kind");

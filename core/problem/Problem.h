@@ -25,7 +25,7 @@ int32_t abiDtypeCode(DType t);  // the kevo_dtype value of kevo_abi.h
 struct Distribution {
   std::string kind;  // normal, uniform, randint, bits, sorted, offsets
   double mean = 0, stddev = 1;
-  double low = 0, high = 1;  // uniform, sorted
+  double low = 0, high = 1;       // uniform, sorted
   std::string lowExpr, highExpr;  // randint
   std::string totalExpr;          // offsets
 };

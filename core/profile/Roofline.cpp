@@ -50,15 +50,16 @@ RooflinePoint analyzeRoofline(double flops, double bytes, double seconds, const 
   // busy, so latency, dependency chains, too little parallelism or overhead limit the kernel.
   if (bwShare >= 0.5 && bwShare >= flopShare) {
     r.bottleneck = Bottleneck::Memory;
-    r.explanation = format("Memory-bound: moves %.1f GB/s, %.0f%% of the measured %.1f GB/s " ,
+    r.explanation = format("Memory-bound: moves %.1f GB/s, %.0f%% of the measured %.1f GB/s ",
                            r.achievedGBs, 100 * bwShare, r.bandwidthGBs) +
                     level + " bandwidth; fewer bytes (fusion, fewer passes) is the way forward.";
   } else if (flopShare >= 0.5) {
     r.bottleneck = Bottleneck::Compute;
-    r.explanation = format("Compute-bound: %.1f GFLOP/s, %.0f%% of the measured %.1f GFLOP/s FMA "
-                           "peak; more FMAs per cycle (vectors, accumulators, blocking) is the way "
-                           "forward.",
-                           r.achievedGflops, 100 * flopShare, c.peakGflops);
+    r.explanation = format(
+        "Compute-bound: %.1f GFLOP/s, %.0f%% of the measured %.1f GFLOP/s FMA "
+        "peak; more FMAs per cycle (vectors, accumulators, blocking) is the way "
+        "forward.",
+        r.achievedGflops, 100 * flopShare, c.peakGflops);
   } else {
     r.bottleneck = Bottleneck::Latency;
     char buf[512];

@@ -19,14 +19,14 @@ const char* bottleneckName(Bottleneck b);  // memory-bound, compute-bound, laten
 
 struct RooflinePoint {
   double flops = 0, bytes = 0, seconds = 0;
-  double bandwidthGBs = 0;     // the ceiling used for bytes (memory or cache)
-  double floorSeconds = 0;     // max(flops / peak, bytes / bandwidth)
-  std::string floorBound;      // "memory" or "compute": which term sets the floor
+  double bandwidthGBs = 0;  // the ceiling used for bytes (memory or cache)
+  double floorSeconds = 0;  // max(flops / peak, bytes / bandwidth)
+  std::string floorBound;   // "memory" or "compute": which term sets the floor
   double achievedGBs = 0, achievedGflops = 0;
   double fractionOfFloor = 0;  // floorSeconds / seconds: 1.0 means at the roofline
   double arithmeticIntensity = 0, ridgePoint = 0;
   Bottleneck bottleneck = Bottleneck::Latency;
-  std::string explanation;     // one sentence
+  std::string explanation;  // one sentence
   nlohmann::json toJson() const;
 };
 

@@ -28,8 +28,9 @@ synth::PriorNode priorView(const SearchNode& n) {
   return p;
 }
 
-synth::SynthesisContext buildContext(const SearchTree& tree, int64_t parentId, const std::string& op,
-                                     const std::string& problemId, const std::string& hint) {
+synth::SynthesisContext buildContext(const SearchTree& tree, int64_t parentId,
+                                     const std::string& op, const std::string& problemId,
+                                     const std::string& hint) {
   synth::SynthesisContext c;
   c.problemId = problemId;
   c.memoryOperator = op;

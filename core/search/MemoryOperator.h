@@ -20,7 +20,8 @@ bool isMemoryOperator(const std::string& op);
 synth::PriorNode priorView(const SearchNode& n);
 
 // The context for a child of `parentId` (-1: a new root) under `op`.
-synth::SynthesisContext buildContext(const SearchTree& tree, int64_t parentId, const std::string& op,
-                                     const std::string& problemId, const std::string& hint);
+synth::SynthesisContext buildContext(const SearchTree& tree, int64_t parentId,
+                                     const std::string& op, const std::string& problemId,
+                                     const std::string& hint);
 
 }  // namespace kevo::search

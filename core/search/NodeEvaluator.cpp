@@ -17,8 +17,8 @@ NodeOutcome outcomeFromResult(const eval::EvaluationResult& r) {
   int n = 0;
   double worstFloor = 2;
   for (const auto& s : r.shapeSets) {
-    double term = s.speedup > 0 ? std::log(s.speedup)
-                                : std::log(std::max(s.roofline.fractionOfFloor, 1e-9));
+    double term =
+        s.speedup > 0 ? std::log(s.speedup) : std::log(std::max(s.roofline.fractionOfFloor, 1e-9));
     sum += term;
     ++n;
     o.summary[s.name] = {{"speedup", s.speedup},
@@ -43,10 +43,15 @@ NodeOutcome outcomeFromResult(const eval::EvaluationResult& r) {
   return o;
 }
 
-HarnessNodeEvaluator::HarnessNodeEvaluator(eval::Evaluator& evaluator, const problem::Problem& problem,
+HarnessNodeEvaluator::HarnessNodeEvaluator(eval::Evaluator& evaluator,
+                                           const problem::Problem& problem,
                                            eval::EvalOptions options, store::SessionStore* store,
                                            uint64_t seed)
-    : evaluator_(evaluator), problem_(problem), options_(std::move(options)), store_(store), seed_(seed) {}
+    : evaluator_(evaluator),
+      problem_(problem),
+      options_(std::move(options)),
+      store_(store),
+      seed_(seed) {}
 
 void HarnessNodeEvaluator::prebuild(const std::vector<const SearchNode*>& nodes) {
   if (nodes.size() < 2) return;

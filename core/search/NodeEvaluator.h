@@ -19,7 +19,7 @@ namespace kevo::search {
 struct NodeOutcome {
   std::string verdict;  // ok, compile_error, crash, timeout, wrong_answer, rejected
   std::string detail;
-  double score = 0;      // mean log speedup over the baseline across shape sets
+  double score = 0;  // mean log speedup over the baseline across shape sets
   nlohmann::json summary = nlohmann::json::object();
   std::string bottleneck;
   int64_t evaluationId = 0;

@@ -11,9 +11,11 @@ OperatorSchedule::OperatorSchedule(const std::string& mode) : mode_(mode) {
   if (mode.rfind("fixed:", 0) == 0) {
     fixed_ = mode.substr(6);
     if (!isMemoryOperator(fixed_))
-      throw std::invalid_argument("unknown memory operator \"" + fixed_ + "\" (inherit, siblings, combined, fresh)");
+      throw std::invalid_argument("unknown memory operator \"" + fixed_ +
+                                  "\" (inherit, siblings, combined, fresh)");
   } else if (mode != "adaptive" && mode != "round-robin") {
-    throw std::invalid_argument("operator mode \"" + mode + "\": expected adaptive, round-robin or fixed:<operator>");
+    throw std::invalid_argument("operator mode \"" + mode +
+                                "\": expected adaptive, round-robin or fixed:<operator>");
   }
 }
 

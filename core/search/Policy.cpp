@@ -9,7 +9,9 @@
 
 namespace kevo::search {
 
-double nodeReward(const SearchNode& n) { return n.ok() ? n.score : -1.0; }
+double nodeReward(const SearchNode& n) {
+  return n.ok() ? n.score : -1.0;
+}
 
 bool isExpandable(const SearchTree& tree, const SearchNode& n) {
   return n.ok() && !tree.isPruned(n.id);
@@ -53,7 +55,8 @@ class MctsPolicy : public Policy {
         // Max backup: for optimization the best kernel found below a node is what matters, not
         // the average (a few bad children must not bury the subtree holding the best).
         double value = s.visits > 0 ? normalized(s.best) : 0;
-        double uct = value + exploration_ * std::sqrt(std::log(std::max(visits, 1.0)) / std::max(s.visits, 1.0));
+        double uct = value + exploration_ * std::sqrt(std::log(std::max(visits, 1.0)) /
+                                                      std::max(s.visits, 1.0));
         if (tree.at(c).pinned) uct += 0.2;
         if (uct > bestValue) {
           bestValue = uct;
@@ -154,7 +157,9 @@ class EvolvePolicy : public Policy {
     migrationInterval_ = p.value("migration_interval", migrationInterval_);
   }
   nlohmann::json params() const override {
-    return {{"islands", islands_}, {"tournament", tournament_}, {"migration_interval", migrationInterval_}};
+    return {{"islands", islands_},
+            {"tournament", tournament_},
+            {"migration_interval", migrationInterval_}};
   }
 
  private:

@@ -22,9 +22,14 @@ std::string nowUtc() {
 }  // namespace
 
 nlohmann::json SearchConfig::toJson() const {
-  return {{"problem", problem},       {"policy", policy},       {"policy_params", policyParams},
-          {"operator_mode", operatorMode}, {"seed", seed},      {"batch", batch},
-          {"time_limit_seconds", timeLimitSeconds}, {"plateau", plateau},
+  return {{"problem", problem},
+          {"policy", policy},
+          {"policy_params", policyParams},
+          {"operator_mode", operatorMode},
+          {"seed", seed},
+          {"batch", batch},
+          {"time_limit_seconds", timeLimitSeconds},
+          {"plateau", plateau},
           {"shape_sets", shapeSets}};
 }
 
@@ -124,9 +129,7 @@ void SearchRunner::applySteering() {
 std::string SearchRunner::applyCommand(const nlohmann::json& cmd) {
   std::string kind = cmd.value("kind", "");
   int64_t id = cmd.value("node", int64_t(0));
-  auto needNode = [&]() -> SearchNode* {
-    return tree_.contains(id) ? &tree_.at(id) : nullptr;
-  };
+  auto needNode = [&]() -> SearchNode* { return tree_.contains(id) ? &tree_.at(id) : nullptr; };
   if (kind == "pause") {
     paused_ = true;
     return "paused";
@@ -158,12 +161,14 @@ std::string SearchRunner::applyCommand(const nlohmann::json& cmd) {
   if (!n) return "refused: no node " + std::to_string(id);
   if (kind == "prune" || kind == "unprune") {
     if (kind == "prune" && n->pinned) return "refused: node " + std::to_string(id) + " is pinned";
-    if (kind == "unprune" && n->status != NodeStatus::Pruned) return "node " + std::to_string(id) + " was not pruned";
+    if (kind == "unprune" && n->status != NodeStatus::Pruned)
+      return "node " + std::to_string(id) + " was not pruned";
     n->status = kind == "prune" ? NodeStatus::Pruned
                                 : (n->verdict.empty() ? NodeStatus::Lost : NodeStatus::Evaluated);
     record(*n);
     events_.publish({SearchEvent::Kind::NodeChanged, n->id, kind, n->toJson()});
-    std::erase_if(forced_, [&](const Expansion& e) { return e.parent > 0 && tree_.isPruned(e.parent); });
+    std::erase_if(forced_,
+                  [&](const Expansion& e) { return e.parent > 0 && tree_.isPruned(e.parent); });
     return (kind == "prune" ? "pruned subtree of node " : "restored node ") + std::to_string(id);
   }
   if (kind == "pin" || kind == "unpin") {
@@ -174,7 +179,8 @@ std::string SearchRunner::applyCommand(const nlohmann::json& cmd) {
   }
   if (kind == "expand") {
     std::string op = cmd.value("operator", "");
-    if (!op.empty() && !isMemoryOperator(op)) return "refused: unknown memory operator \"" + op + "\"";
+    if (!op.empty() && !isMemoryOperator(op))
+      return "refused: unknown memory operator \"" + op + "\"";
     if (tree_.isPruned(id)) return "refused: node " + std::to_string(id) + " is pruned";
     forced_.push_back({id, op, cmd.value("hint", ""), -1, ""});
     return "will expand node " + std::to_string(id) + (op.empty() ? "" : " with " + op) +
@@ -279,7 +285,8 @@ RunSummary SearchRunner::run(int evaluations) {
       continue;
     }
     if (stepsAllowed_ > 0) --stepsAllowed_;
-    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (config_.timeLimitSeconds > 0 && elapsed >= config_.timeLimitSeconds) {
       summary.stopReason = "time";
       break;
@@ -326,7 +333,8 @@ RunSummary SearchRunner::run(int evaluations) {
       keys.push_back(node->sourceKey);
       int64_t id = tree_.add(*node);
       record(tree_.at(id));
-      events_.publish({SearchEvent::Kind::NodeAdded, id, tree_.at(id).change, tree_.at(id).toJson()});
+      events_.publish(
+          {SearchEvent::Kind::NodeAdded, id, tree_.at(id).change, tree_.at(id).toJson()});
       batch.push_back(id);
     }
     if (batch.empty()) {

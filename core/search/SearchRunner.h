@@ -29,22 +29,22 @@ class SessionStore;
 namespace kevo::search {
 
 struct SearchConfig {
-  std::string problem;      // bundled id or folder
+  std::string problem;  // bundled id or folder
   std::string policy = "mcts";
   nlohmann::json policyParams = nlohmann::json::object();
   std::string operatorMode = "adaptive";
   uint64_t seed = 1;
-  int batch = 2;            // candidates chosen per step (builds run in parallel)
+  int batch = 2;                // candidates chosen per step (builds run in parallel)
   double timeLimitSeconds = 0;  // 0: none
-  int plateau = 0;          // stop after this many evaluations without a new best (0: never)
+  int plateau = 0;              // stop after this many evaluations without a new best (0: never)
   std::vector<std::string> shapeSets;  // empty: all
   nlohmann::json toJson() const;
   static SearchConfig fromJson(const nlohmann::json& j);
 };
 
 struct RunSummary {
-  int evaluated = 0;        // in this run
-  std::string stopReason;   // budget, time, plateau, stopped, exhausted
+  int evaluated = 0;       // in this run
+  std::string stopReason;  // budget, time, plateau, stopped, exhausted
 };
 
 class SearchRunner {

@@ -28,7 +28,9 @@ const SearchNode& SearchTree::at(int64_t id) const {
   return it->second;
 }
 
-std::vector<int64_t> SearchTree::roots() const { return children(-1); }
+std::vector<int64_t> SearchTree::roots() const {
+  return children(-1);
+}
 
 const std::vector<int64_t>& SearchTree::children(int64_t id) const {
   static const std::vector<int64_t> none;

@@ -419,7 +419,8 @@ std::optional<StoredEvaluation> SessionStore::evaluation(int64_t id) const {
 namespace {
 
 bool hasTable(const Database& db, const char* name) {
-  Statement s(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", "checking tables");
+  Statement s(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+              "checking tables");
   s.bind(1, std::string_view(name));
   return s.step();
 }
@@ -480,10 +481,11 @@ std::vector<SessionStore::SteeringRow> SessionStore::steering(bool pendingOnly) 
   const Database& db = impl().db;
   std::vector<SteeringRow> out;
   if (!hasTable(db, "steering")) return out;
-  Statement s(db,
-              std::string("SELECT id, created_at, who, command, applied_at, outcome FROM steering") +
-                  (pendingOnly ? " WHERE applied_at IS NULL" : "") + " ORDER BY id",
-              "reading steering commands");
+  Statement s(
+      db,
+      std::string("SELECT id, created_at, who, command, applied_at, outcome FROM steering") +
+          (pendingOnly ? " WHERE applied_at IS NULL" : "") + " ORDER BY id",
+      "reading steering commands");
   while (s.step()) {
     SteeringRow r;
     r.id = s.int64(0);

@@ -72,7 +72,8 @@ bool evaluateConstraint(const std::string& constraint, const KnobValues& k) {
   static const std::regex op(R"((<=|>=|==|!=|<|>))");
   std::smatch m;
   if (!std::regex_search(constraint, m, op))
-    throw std::runtime_error("constraint \"" + constraint + "\" has no comparison (<= < >= > == !=)");
+    throw std::runtime_error("constraint \"" + constraint +
+                             "\" has no comparison (<= < >= > == !=)");
   std::string lhs = m.prefix(), rhs = m.suffix(), o = m[1];
   problem::SymbolTable symbols(k.begin(), k.end());
   int64_t a = problem::evaluateExpression(lhs, symbols);
@@ -140,15 +141,19 @@ Recipe loadRecipe(const fs::path& dirIn) {
   };
   r.name = str("name", true);
   if (!r.name.empty() && r.name != dir.filename().string())
-    error("name", "expected the folder name \"" + dir.filename().string() + "\", got \"" + r.name + "\"");
+    error("name",
+          "expected the folder name \"" + dir.filename().string() + "\", got \"" + r.name + "\"");
   r.title = str("title", true);
   r.description = str("description", false);
-  if (!spec.contains("applies_to") || !spec["applies_to"].is_array() || spec["applies_to"].empty()) {
+  if (!spec.contains("applies_to") || !spec["applies_to"].is_array() ||
+      spec["applies_to"].empty()) {
     error("applies_to", "expected a non-empty array of problem ids");
   } else {
     for (const auto& a : spec["applies_to"])
-      if (a.is_string()) r.appliesTo.push_back(a);
-      else error("applies_to", "expected problem id strings");
+      if (a.is_string())
+        r.appliesTo.push_back(a);
+      else
+        error("applies_to", "expected problem id strings");
   }
   if (!spec.contains("knobs") || !spec["knobs"].is_object()) {
     error("knobs", "expected an object: knob name -> {values, default, kind, doc}");
@@ -167,8 +172,10 @@ Recipe loadRecipe(const fs::path& dirIn) {
         error(field + ".values", "expected a non-empty array of integers (empty domain)");
       } else {
         for (const auto& v : k["values"])
-          if (v.is_number_integer()) knob.values.push_back(v.get<int64_t>());
-          else error(field + ".values", "expected integers, got " + v.dump());
+          if (v.is_number_integer())
+            knob.values.push_back(v.get<int64_t>());
+          else
+            error(field + ".values", "expected integers, got " + v.dump());
       }
       if (!k.contains("default") || !k["default"].is_number_integer())
         error(field + ".default", "expected an integer");
@@ -178,13 +185,17 @@ Recipe loadRecipe(const fs::path& dirIn) {
         knob.defaultValue = k["default"].get<int64_t>();
       knob.kind = k.value("kind", "");
       if (std::find(kKinds.begin(), kKinds.end(), knob.kind) == kKinds.end())
-        error(field + ".kind", "expected one of vector_width, unroll, accumulators, threads, chunk, tile, loop_order, algorithm, prefetch, got \"" + knob.kind + "\"");
+        error(field + ".kind",
+              "expected one of vector_width, unroll, accumulators, threads, chunk, tile, "
+              "loop_order, algorithm, prefetch, got \"" +
+                  knob.kind + "\"");
       knob.doc = k.value("doc", "");
       r.knobs.push_back(knob);
     }
   }
   if (spec.contains("constraints")) {
-    if (!spec["constraints"].is_array()) error("constraints", "expected an array of strings");
+    if (!spec["constraints"].is_array())
+      error("constraints", "expected an array of strings");
     else
       for (size_t i = 0; i < spec["constraints"].size(); ++i) {
         const auto& c = spec["constraints"][i];
@@ -197,7 +208,8 @@ Recipe loadRecipe(const fs::path& dirIn) {
           for (const auto& part : {std::string(c)}) {
             static const std::regex op(R"((<=|>=|==|!=|<|>))");
             std::smatch m;
-            if (!std::regex_search(part, m, op)) throw std::runtime_error("no comparison (<= < >= > == !=)");
+            if (!std::regex_search(part, m, op))
+              throw std::runtime_error("no comparison (<= < >= > == !=)");
             for (const auto& side : {std::string(m.prefix()), std::string(m.suffix())})
               for (const auto& sym : problem::expressionSymbols(side))
                 if (!r.findKnob(sym)) throw std::runtime_error("unknown knob '" + sym + "'");
@@ -209,9 +221,11 @@ Recipe loadRecipe(const fs::path& dirIn) {
       }
   }
   if (spec.contains("flags")) {
-    if (!spec["flags"].is_array()) error("flags", "expected an array of strings");
+    if (!spec["flags"].is_array())
+      error("flags", "expected an array of strings");
     else
-      for (const auto& f : spec["flags"]) r.flags.push_back(f.is_string() ? f.get<std::string>() : f.dump());
+      for (const auto& f : spec["flags"])
+        r.flags.push_back(f.is_string() ? f.get<std::string>() : f.dump());
   }
   std::ifstream kernel(dir / "kernel.cpp");
   if (!kernel) {

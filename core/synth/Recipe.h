@@ -19,7 +19,8 @@ struct Knob {
   std::string name;
   std::vector<int64_t> values;
   int64_t defaultValue = 0;
-  std::string kind;  // vector_width, unroll, accumulators, threads, chunk, tile, loop_order, algorithm, prefetch
+  std::string kind;  // vector_width, unroll, accumulators, threads, chunk, tile, loop_order,
+                     // algorithm, prefetch
   std::string doc;
   int indexOf(int64_t v) const;  // -1 when not in the domain
 };

@@ -8,9 +8,8 @@
 namespace kevo::synth {
 
 nlohmann::json PriorNode::toJson() const {
-  return {{"id", id},         {"recipe", recipe},         {"knobs", knobs},
-          {"ok", ok},         {"score", score},           {"verdict", verdict},
-          {"bottleneck", bottleneck}, {"change", change}};
+  return {{"id", id},       {"recipe", recipe},   {"knobs", knobs},           {"ok", ok},
+          {"score", score}, {"verdict", verdict}, {"bottleneck", bottleneck}, {"change", change}};
 }
 
 nlohmann::json SynthesisContext::toJson() const {
@@ -37,7 +36,8 @@ std::string percent(double score) {
 KnobValues hintedValues(const std::string& hint) {
   KnobValues out;
   static const std::regex pair(R"(([A-Z][A-Z0-9_]*)\s*=\s*(-?\d+))");
-  for (auto it = std::sregex_iterator(hint.begin(), hint.end(), pair); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(hint.begin(), hint.end(), pair); it != std::sregex_iterator();
+       ++it)
     out[(*it)[1]] = std::stoll((*it)[2]);
   return out;
 }
@@ -45,14 +45,15 @@ KnobValues hintedValues(const std::string& hint) {
 std::vector<std::string> hintedKinds(std::string hint) {
   std::transform(hint.begin(), hint.end(), hint.begin(), ::tolower);
   static const std::vector<std::pair<std::string, std::string>> words = {
-      {"thread", "threads"},       {"parallel", "threads"},   {"vector", "vector_width"},
-      {"simd", "vector_width"},    {"wide", "vector_width"},  {"unroll", "unroll"},
-      {"accumul", "accumulators"}, {"tile", "tile"},          {"block", "tile"},
-      {"chunk", "chunk"},          {"prefetch", "prefetch"},  {"algorithm", "algorithm"},
+      {"thread", "threads"},       {"parallel", "threads"},  {"vector", "vector_width"},
+      {"simd", "vector_width"},    {"wide", "vector_width"}, {"unroll", "unroll"},
+      {"accumul", "accumulators"}, {"tile", "tile"},         {"block", "tile"},
+      {"chunk", "chunk"},          {"prefetch", "prefetch"}, {"algorithm", "algorithm"},
       {"pass", "algorithm"},       {"order", "loop_order"}};
   std::vector<std::string> kinds;
   for (const auto& [w, k] : words)
-    if (hint.find(w) != std::string::npos && std::find(kinds.begin(), kinds.end(), k) == kinds.end())
+    if (hint.find(w) != std::string::npos &&
+        std::find(kinds.begin(), kinds.end(), k) == kinds.end())
       kinds.push_back(k);
   return kinds;
 }
@@ -62,8 +63,8 @@ std::string describeChange(const KnobValues& from, const KnobValues& to) {
   for (const auto& [k, v] : to) {
     auto it = from.find(k);
     if (it == from.end() || it->second != v)
-      s += (s.empty() ? "" : ", ") + k + " " + (it == from.end() ? "?" : std::to_string(it->second)) +
-           " -> " + std::to_string(v);
+      s += (s.empty() ? "" : ", ") + k + " " +
+           (it == from.end() ? "?" : std::to_string(it->second)) + " -> " + std::to_string(v);
   }
   return s.empty() ? "no change" : s;
 }
@@ -84,7 +85,8 @@ const Recipe* RulesSynthesizer::find(const std::string& name) const {
 std::vector<std::string> RulesSynthesizer::preferredKinds(const std::string& diagnosis) {
   if (diagnosis == "memory-bound")
     return {"vector_width", "algorithm", "tile", "prefetch", "chunk", "threads"};
-  if (diagnosis == "compute-bound") return {"unroll", "accumulators", "vector_width", "tile", "threads"};
+  if (diagnosis == "compute-bound")
+    return {"unroll", "accumulators", "vector_width", "tile", "threads"};
   if (diagnosis == "latency-bound")
     return {"threads", "accumulators", "unroll", "vector_width", "chunk", "algorithm"};
   return {};
@@ -118,7 +120,8 @@ std::optional<CandidateProposal> RulesSynthesizer::propose(const SynthesisContex
         applied = true;
       }
     if (applied && k != c.parent->knobs && parentRecipe->satisfies(k))
-      return finish(*parentRecipe, k, describeChange(c.parent->knobs, k), "hint: \"" + c.hint + "\"");
+      return finish(*parentRecipe, k, describeChange(c.parent->knobs, k),
+                    "hint: \"" + c.hint + "\"");
   }
   if (!c.parent || !parentRecipe || c.memoryOperator == "fresh") return fresh(c, rng, attempt);
   if (!c.parent->ok) {
@@ -133,8 +136,9 @@ std::optional<CandidateProposal> RulesSynthesizer::propose(const SynthesisContex
         break;
       }
     auto step = stepFromDiagnosis(*parentRecipe, base, c, rng, attempt + 1);
-    if (step) step->reason = "fix mode: node " + std::to_string(c.parent->id) + " failed (" +
-                             c.parent->verdict + "); back to " + from + ", then " + step->reason;
+    if (step)
+      step->reason = "fix mode: node " + std::to_string(c.parent->id) + " failed (" +
+                     c.parent->verdict + "); back to " + from + ", then " + step->reason;
     return step;
   }
   if (c.memoryOperator == "inherit") return inherit(c, rng, attempt);
@@ -243,7 +247,8 @@ std::optional<CandidateProposal> RulesSynthesizer::inherit(const SynthesisContex
         if (gp.knobs.count(k) && gp.knobs.at(k) != v) changed.push_back(k);
       if (changed.size() == 1) {
         const Knob* knob = r.findKnob(changed[0]);
-        int from = knob->indexOf(gp.knobs.at(changed[0])), to = knob->indexOf(p.knobs.at(changed[0]));
+        int from = knob->indexOf(gp.knobs.at(changed[0])),
+            to = knob->indexOf(p.knobs.at(changed[0]));
         int next = to + (to > from ? 1 : -1);
         if (next >= 0 && next < int(knob->values.size())) {
           KnobValues k = p.knobs;
@@ -279,7 +284,8 @@ std::optional<CandidateProposal> RulesSynthesizer::siblings(const SynthesisConte
       if (better.size() >= 2 && better[1]->recipe == p.recipe) {
         // Two children improved by different changes: make both.
         for (const auto& [name, v] : better[1]->knobs)
-          if (p.knobs.count(name) && p.knobs.at(name) != v && best.knobs.at(name) == p.knobs.at(name))
+          if (p.knobs.count(name) && p.knobs.at(name) != v &&
+              best.knobs.at(name) == p.knobs.at(name))
             k[name] = v;
         how = "combine the changes of the two best children (" + std::to_string(best.id) + ", " +
               std::to_string(better[1]->id) + ")";
@@ -302,8 +308,9 @@ std::optional<CandidateProposal> RulesSynthesizer::siblings(const SynthesisConte
     }
     if (r && best.recipe != p.recipe) {
       auto step = stepFromDiagnosis(*r, best.knobs, c, rng, 0);
-      if (step) step->reason = "siblings: node " + std::to_string(best.id) + " (recipe " + best.recipe +
-                               ") beat the parent; build on it: " + step->reason;
+      if (step)
+        step->reason = "siblings: node " + std::to_string(best.id) + " (recipe " + best.recipe +
+                       ") beat the parent; build on it: " + step->reason;
       return step;
     }
   }
@@ -320,7 +327,8 @@ std::optional<CandidateProposal> RulesSynthesizer::siblings(const SynthesisConte
     for (const auto& t : tried)
       if (step->change.rfind(t + " ", 0) == 0) fresh = false;
     if (fresh || a == attempt + 15) {
-      step->reason = "siblings: no child beat the parent; try a knob they left alone: " + step->reason;
+      step->reason =
+          "siblings: no child beat the parent; try a knob they left alone: " + step->reason;
       return step;
     }
   }
@@ -348,8 +356,9 @@ std::optional<CandidateProposal> RulesSynthesizer::combined(const SynthesisConte
         if (rng() % 2) k[name] = partner->knobs.at(name);
       if (k != p.knobs && k != partner->knobs && r.satisfies(k) && tries >= attempt)
         return finish(r, k, describeChange(p.knobs, k),
-                      "combined: crossover of node " + std::to_string(p.id) + " (" + percent(p.score) +
-                          ") and node " + std::to_string(partner->id) + " (" + percent(partner->score) + ")");
+                      "combined: crossover of node " + std::to_string(p.id) + " (" +
+                          percent(p.score) + ") and node " + std::to_string(partner->id) + " (" +
+                          percent(partner->score) + ")");
     }
   }
   auto step = stepFromDiagnosis(r, p.knobs, c, rng, attempt);

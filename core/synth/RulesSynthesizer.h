@@ -26,10 +26,14 @@ class RulesSynthesizer : public Synthesizer {
 
  private:
   const Recipe* find(const std::string& name) const;
-  std::optional<CandidateProposal> fresh(const SynthesisContext& c, std::mt19937_64& rng, int attempt);
-  std::optional<CandidateProposal> inherit(const SynthesisContext& c, std::mt19937_64& rng, int attempt);
-  std::optional<CandidateProposal> siblings(const SynthesisContext& c, std::mt19937_64& rng, int attempt);
-  std::optional<CandidateProposal> combined(const SynthesisContext& c, std::mt19937_64& rng, int attempt);
+  std::optional<CandidateProposal> fresh(const SynthesisContext& c, std::mt19937_64& rng,
+                                         int attempt);
+  std::optional<CandidateProposal> inherit(const SynthesisContext& c, std::mt19937_64& rng,
+                                           int attempt);
+  std::optional<CandidateProposal> siblings(const SynthesisContext& c, std::mt19937_64& rng,
+                                            int attempt);
+  std::optional<CandidateProposal> combined(const SynthesisContext& c, std::mt19937_64& rng,
+                                            int attempt);
   // One step of one knob chosen from the diagnosis (and hint); a different knob per attempt.
   std::optional<CandidateProposal> stepFromDiagnosis(const Recipe& r, const KnobValues& base,
                                                      const SynthesisContext& c,

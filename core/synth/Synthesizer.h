@@ -20,7 +20,7 @@ struct PriorNode {
   std::string recipe;
   KnobValues knobs;
   bool ok = false;
-  double score = 0;        // mean log speedup over the baseline
+  double score = 0;  // mean log speedup over the baseline
   std::string verdict;
   std::string bottleneck;  // memory-bound, compute-bound, latency-bound
   std::string change;
@@ -29,11 +29,11 @@ struct PriorNode {
 
 struct SynthesisContext {
   std::string problemId;
-  std::string memoryOperator;        // inherit, siblings, combined, fresh
-  std::optional<PriorNode> parent;   // the node being expanded (none: a new root)
-  std::vector<PriorNode> prior;      // what the operator selected, ranked as it documents
-  std::string diagnosis;             // the parent's bottleneck, or its failed verdict
-  std::string hint;                  // from the user, may name knobs ("THREADS=2") or kinds
+  std::string memoryOperator;              // inherit, siblings, combined, fresh
+  std::optional<PriorNode> parent;         // the node being expanded (none: a new root)
+  std::vector<PriorNode> prior;            // what the operator selected, ranked as it documents
+  std::string diagnosis;                   // the parent's bottleneck, or its failed verdict
+  std::string hint;                        // from the user, may name knobs ("THREADS=2") or kinds
   std::vector<std::string> recipesInTree;  // recipe names that already have nodes
   nlohmann::json toJson() const;
 };

@@ -1,14 +1,14 @@
 #include "util/Subprocess.h"
 
-#include <cerrno>
-#include <chrono>
-#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 
 extern char** environ;
 
@@ -48,8 +48,8 @@ SubprocessResult runSubprocess(const std::vector<std::string>& argv, double time
   }
   result.started = true;
 
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(int64_t(timeoutSeconds * 1000));
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(int64_t(timeoutSeconds * 1000));
   char buf[8192];
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -32,9 +32,11 @@ class AdversarialKernelsTest : public QObject {
       std::string text = test::readFile(f);
       std::string first = text.substr(0, text.find('\n'));
       std::smatch m;
-      QVERIFY2(std::regex_match(first, m, header), qPrintable("no '// expect:' line in " + QString::fromStdString(f.string())));
-      QTest::newRow(f.filename().c_str()) << QString::fromStdString(f.string())
-                                         << QString::fromStdString(m[1]) << QString::fromStdString(m[2]);
+      QVERIFY2(std::regex_match(first, m, header),
+               qPrintable("no '// expect:' line in " + QString::fromStdString(f.string())));
+      QTest::newRow(f.filename().c_str())
+          << QString::fromStdString(f.string()) << QString::fromStdString(m[1])
+          << QString::fromStdString(m[2]);
     }
   }
 
@@ -65,8 +67,9 @@ class AdversarialKernelsTest : public QObject {
   // the timed calls are checked too: the mismatch names the poison.
   void memoizerIsCaughtInTimedCalls() {
     eval::EvalOptions o = test::quickOptions();
-    auto r = evaluator_->evaluate(problem_, test::readFile(std::string(KEVO_TEST_KERNELS_DIR) + "/memoize.cpp"),
-                                  "memoize.cpp", o);
+    auto r = evaluator_->evaluate(
+        problem_, test::readFile(std::string(KEVO_TEST_KERNELS_DIR) + "/memoize.cpp"),
+        "memoize.cpp", o);
     QCOMPARE(r.verdict, eval::Verdict::WrongAnswer);
     QVERIFY(r.shapeSets.at(0).mismatch.has_value());
     QVERIFY(r.shapeSets[0].mismatch->stillPoisoned);
@@ -76,7 +79,8 @@ class AdversarialKernelsTest : public QObject {
 
   // The sandbox report says every layer is on (as root: the worker runs as nobody).
   void sandboxLayersAreOn() {
-    auto r = evaluator_->evaluate(problem_, test::readFile(std::string(KEVO_TEST_KERNELS_DIR) + "/good.cpp"),
+    auto r = evaluator_->evaluate(problem_,
+                                  test::readFile(std::string(KEVO_TEST_KERNELS_DIR) + "/good.cpp"),
                                   "good.cpp", test::quickOptions());
     QCOMPARE(r.verdict, eval::Verdict::Ok);
     for (const char* layer : {"seccomp", "no_new_privs", "limits", "exec_memory"})
@@ -92,7 +96,8 @@ class AdversarialKernelsTest : public QObject {
     c.ceilings.memoryGBs = 1e-3;
     c.ceilings.cacheGBs = 1e-3;
     eval::Evaluator slowMachine(c);
-    auto r = slowMachine.evaluate(problem_, test::readFile(std::string(KEVO_TEST_KERNELS_DIR) + "/good.cpp"),
+    auto r = slowMachine.evaluate(problem_,
+                                  test::readFile(std::string(KEVO_TEST_KERNELS_DIR) + "/good.cpp"),
                                   "good.cpp", test::quickOptions());
     QCOMPARE(r.verdict, eval::Verdict::Rejected);
     QVERIFY2(QString::fromStdString(r.detail).contains("physical floor"), r.detail.c_str());
@@ -102,7 +107,8 @@ class AdversarialKernelsTest : public QObject {
   // evaluator still works and no worker is left behind.
   void parentSurvivesAndCleansUp() {
     for (const char* name : {"segfault.cpp", "infinite_loop.cpp", "good.cpp"}) {
-      auto r = evaluator_->evaluate(problem_, test::readFile(std::string(KEVO_TEST_KERNELS_DIR) + "/" + name),
+      auto r = evaluator_->evaluate(problem_,
+                                    test::readFile(std::string(KEVO_TEST_KERNELS_DIR) + "/" + name),
                                     name, test::quickOptions());
       Q_UNUSED(r);
     }
@@ -110,7 +116,8 @@ class AdversarialKernelsTest : public QObject {
     for (const auto& e : std::filesystem::directory_iterator("/tmp"))
       if (e.path().filename().string().rfind("kevo-worker-", 0) == 0) {
         // Another test process may be running; only count directories older than this test.
-        auto age = std::filesystem::file_time_type::clock::now() - std::filesystem::last_write_time(e.path());
+        auto age = std::filesystem::file_time_type::clock::now() -
+                   std::filesystem::last_write_time(e.path());
         if (age > std::chrono::minutes(10)) ++leftovers;
       }
     QCOMPARE(leftovers, 0);

@@ -68,14 +68,16 @@ class CliTest : public QObject {
     QVERIFY(s["roofline"]["achieved_gbs"].get<double>() > 0);
     QVERIFY(!s["roofline"]["explanation"].get<std::string>().empty());
 
-    Run table = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set", "inference"});
+    Run table = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set",
+                     "inference"});
     QCOMPARE(table.exitCode, 0);
     QVERIFY(table.out.contains("verdict: ok"));
     QVERIFY(table.out.contains("speedup"));
   }
 
   void evalBadVerdictExitsOne() {
-    Run r = cli({"eval", "--problem", fixture(), "--source", kernel("wrong_answer.cpp"), "--shape-set", "inference"});
+    Run r = cli({"eval", "--problem", fixture(), "--source", kernel("wrong_answer.cpp"),
+                 "--shape-set", "inference"});
     QCOMPARE(r.exitCode, 1);
     QVERIFY(r.out.contains("wrong_answer"));
   }
@@ -85,8 +87,9 @@ class CliTest : public QObject {
     QCOMPARE(missing.exitCode, 3);
     QVERIFY(missing.err.contains("/no/such/kernel.cpp"));
 
-    Run badProblem = cli({"eval", "--problem", QString(KEVO_TEST_FIXTURES_DIR) + "/bad_problems/bad_dtype",
-                          "--source", kernel("good.cpp")});
+    Run badProblem =
+        cli({"eval", "--problem", QString(KEVO_TEST_FIXTURES_DIR) + "/bad_problems/bad_dtype",
+             "--source", kernel("good.cpp")});
     QCOMPARE(badProblem.exitCode, 3);
     QVERIFY(badProblem.err.contains("inputs[0].dtype"));
 
@@ -94,11 +97,14 @@ class CliTest : public QObject {
     QCOMPARE(unknown.exitCode, 2);
     QVERIFY(unknown.err.contains("--frobnicate"));
 
-    Run noSet = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set", "huge"});
+    Run noSet = cli(
+        {"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set", "huge"});
     QCOMPARE(noSet.exitCode, 2);
     QVERIFY(noSet.err.contains("huge"));
 
-    Run validate = cli({"problems", "validate", QString(KEVO_TEST_FIXTURES_DIR) + "/bad_problems/bad_cache", "--spec-only"});
+    Run validate =
+        cli({"problems", "validate", QString(KEVO_TEST_FIXTURES_DIR) + "/bad_problems/bad_cache",
+             "--spec-only"});
     QCOMPARE(validate.exitCode, 1);
     QVERIFY(validate.out.contains("shape_sets.training.cache"));
   }
@@ -107,7 +113,8 @@ class CliTest : public QObject {
     QTemporaryDir dir;
     QString session = dir.filePath("s.kevo");
     for (const char* k : {"good.cpp", "segfault.cpp"}) {
-      Run r = cli({"eval", "--problem", fixture(), "--source", kernel(k), "--shape-set", "inference", "--session", session});
+      Run r = cli({"eval", "--problem", fixture(), "--source", kernel(k), "--shape-set",
+                   "inference", "--session", session});
       QVERIFY(r.exitCode == 0 || r.exitCode == 1);
     }
     auto store = store::SessionStore::open(session.toStdString(), store::OpenMode::ReadOnly);
@@ -128,7 +135,8 @@ class CliTest : public QObject {
       QVERIFY(f.open(QIODevice::WriteOnly));
       f.write(garbage);
     }
-    Run r = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set", "inference", "--session", session});
+    Run r = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set",
+                 "inference", "--session", session});
     QCOMPARE(r.exitCode, 3);
     QVERIFY2(r.err.contains("broken.kevo"), r.err.constData());
     QFile f(session);

@@ -86,8 +86,12 @@ class CliSearchTest : public QObject {
 
   void steerQueuesAndResumeApplies() {
     QString session = dir_.filePath("steer.kevo");
-    QCOMPARE(cli({"search", "--problem", fixture(), "--budget", "3", "--shape-set", "inference", "-o", session}).exitCode, 0);
-    Run steer = cli({"steer", session, "expand", "1", "--operator", "fresh", "--hint", "try threads"});
+    QCOMPARE(cli({"search", "--problem", fixture(), "--budget", "3", "--shape-set", "inference",
+                  "-o", session})
+                 .exitCode,
+             0);
+    Run steer =
+        cli({"steer", session, "expand", "1", "--operator", "fresh", "--hint", "try threads"});
     QCOMPARE(steer.exitCode, 0);
     Run bad = cli({"steer", session, "explode", "1"});
     QCOMPARE(bad.exitCode, 2);
@@ -105,7 +109,8 @@ class CliSearchTest : public QObject {
     QString session = dir_.filePath("killed.kevo");
     QProcess p;
     p.setProcessEnvironment(env());
-    p.start(KEVO_CLI_PATH, {"search", "--problem", fixture(), "--budget", "200", "--shape-set", "inference", "-o", session});
+    p.start(KEVO_CLI_PATH, {"search", "--problem", fixture(), "--budget", "200", "--shape-set",
+                            "inference", "-o", session});
     QVERIFY(p.waitForStarted());
     // Let it evaluate a few nodes, then kill it without warning.
     int nodes = 0;
@@ -113,14 +118,18 @@ class CliSearchTest : public QObject {
       QTest::qWait(100);
       try {
         if (QFile::exists(session))
-          nodes = int(store::SessionStore::open(session.toStdString(), store::OpenMode::ReadOnly).evaluations().size());
+          nodes = int(store::SessionStore::open(session.toStdString(), store::OpenMode::ReadOnly)
+                          .evaluations()
+                          .size());
       } catch (const std::exception&) {
       }
     }
     QVERIFY(nodes >= 4);
     ::kill(pid_t(p.processId()), SIGKILL);
     p.waitForFinished();
-    int before = int(store::SessionStore::open(session.toStdString(), store::OpenMode::ReadOnly).evaluations().size());
+    int before = int(store::SessionStore::open(session.toStdString(), store::OpenMode::ReadOnly)
+                         .evaluations()
+                         .size());
     Run r = cli({"search", "--resume", session, "--budget", "3", "--json"});
     QVERIFY2(r.exitCode == 0, r.err.constData());
     auto store = store::SessionStore::open(session.toStdString(), store::OpenMode::ReadOnly);
@@ -132,7 +141,10 @@ class CliSearchTest : public QObject {
 
   void badArguments() {
     QCOMPARE(cli({"search", "--problem", fixture()}).exitCode, 2);  // no -o
-    QCOMPARE(cli({"search", "--problem", fixture(), "--policy", "annealing", "-o", dir_.filePath("x.kevo")}).exitCode, 2);
+    QCOMPARE(cli({"search", "--problem", fixture(), "--policy", "annealing", "-o",
+                  dir_.filePath("x.kevo")})
+                 .exitCode,
+             2);
     QCOMPARE(cli({"show", dir_.filePath("missing.kevo")}).exitCode, 3);
     QCOMPARE(cli({"search", "--resume", dir_.filePath("missing.kevo")}).exitCode, 3);
   }

@@ -71,7 +71,8 @@ class GuiTest : public QObject {
     QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
     app::NodeFilterProxy proxy;
     proxy.setSourceModel(&model);
-    QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester proxyTester(&proxy,
+                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
     QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
     QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
     search::SearchNode a;
@@ -90,7 +91,8 @@ class GuiTest : public QObject {
     QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
     model.updateNode(b);
     QCOMPARE(changed.count(), 1);
-    QCOMPARE(model.data(model.index(1, app::NodeTableModel::Speedup), Qt::DisplayRole).toString(), QString("2.00x"));
+    QCOMPARE(model.data(model.index(1, app::NodeTableModel::Speedup), Qt::DisplayRole).toString(),
+             QString("2.00x"));
     QCOMPARE(*model.best(), int64_t(2));
     proxy.setVerdicts({"ok"});
     QCOMPARE(proxy.rowCount(), 1);
@@ -102,13 +104,20 @@ class GuiTest : public QObject {
     QVERIFY(model.isPruned(2));  // through its parent
 
     app::EvaluationTableModel eval;
-    QAbstractItemModelTester evalTester(&eval, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    b.summary = {{"inference", {{"median_seconds", 1e-5}, {"baseline_seconds", 2e-5}, {"speedup", 2.0}, {"fraction_of_floor", 0.5}}}};
+    QAbstractItemModelTester evalTester(&eval,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+    b.summary = {{"inference",
+                  {{"median_seconds", 1e-5},
+                   {"baseline_seconds", 2e-5},
+                   {"speedup", 2.0},
+                   {"fraction_of_floor", 0.5}}}};
     search::SearchNode pinned = b;
     pinned.summary["inference"]["median_seconds"] = 4e-5;
     eval.setNode(b, pinned);
     QCOMPARE(eval.rowCount(), 1);
-    QCOMPARE(eval.data(eval.index(0, app::EvaluationTableModel::VsPinned), Qt::DisplayRole).toString(), QString("4.00x"));
+    QCOMPARE(
+        eval.data(eval.index(0, app::EvaluationTableModel::VsPinned), Qt::DisplayRole).toString(),
+        QString("4.00x"));
   }
 
   void openSessionFillsEverything() {
@@ -145,8 +154,8 @@ class GuiTest : public QObject {
     p.start(KEVO_GUI_PATH, {"--screenshots", out, QString::fromStdString(file)});
     QVERIFY(p.waitForFinished(120000));
     QCOMPARE(p.exitCode(), 0);
-    for (const char* name : {"main-window", "inspector-source", "inspector-diff", "inspector-context",
-                             "inspector-evaluation", "inspector-profile"}) {
+    for (const char* name : {"main-window", "inspector-source", "inspector-diff",
+                             "inspector-context", "inspector-evaluation", "inspector-profile"}) {
       QImage image(out + "/" + name + ".png");
       QVERIFY2(!image.isNull() && image.width() > 300 && image.height() > 200, name);
     }
@@ -193,7 +202,8 @@ class GuiTest : public QObject {
     // Expand with an operator and a hint: one new child of the chosen node, with the hint.
     int64_t unrolled = 0;
     for (const auto& n : window.nodeModel().nodes())
-      if (n.ok() && n.recipe == "scale_unrolled" && n.knobs.at("UNROLL") != 8 && n.knobs.at("SPLIT") == 0)
+      if (n.ok() && n.recipe == "scale_unrolled" && n.knobs.at("UNROLL") != 8 &&
+          n.knobs.at("SPLIT") == 0)
         unrolled = n.id;
     QVERIFY(unrolled > 0);
     window.selectNode(unrolled);
@@ -206,7 +216,8 @@ class GuiTest : public QObject {
 
     // Edit and evaluate: the edit is a user-made child.
     window.selectNode(*best);
-    window.editAndEvaluateSelected(QString::fromStdString(window.nodeModel().node(*best)->source + "\n// tuned by hand\n"));
+    window.editAndEvaluateSelected(
+        QString::fromStdString(window.nodeModel().node(*best)->source + "\n// tuned by hand\n"));
     QVERIFY(finished.wait(60000));
     QVERIFY(window.nodeModel().nodes().back().userMade);
     QCOMPARE(window.nodeModel().nodes().back().verdict, std::string("ok"));
@@ -215,7 +226,8 @@ class GuiTest : public QObject {
     window.selectNode(unrolled);
     window.pruneSelected(true);
     QTRY_VERIFY_WITH_TIMEOUT(window.nodeModel().isPruned(last.id), 5000);
-    auto rows = store::SessionStore::open(r.file.toStdString(), store::OpenMode::ReadOnly).steering();
+    auto rows =
+        store::SessionStore::open(r.file.toStdString(), store::OpenMode::ReadOnly).steering();
     QVERIFY(rows.size() >= 4);
     window.controller().close();
   }

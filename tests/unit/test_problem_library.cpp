@@ -28,7 +28,8 @@ class ProblemLibraryTest : public QObject {
     eval::ValidationReport report = eval::validateProblem(*evaluator_, dir.toStdString());
     QString text;
     for (const auto& c : report.checks)
-      text += QString::fromStdString((c.passed ? "ok   " : "FAIL ") + c.name + ": " + c.detail + "\n");
+      text +=
+          QString::fromStdString((c.passed ? "ok   " : "FAIL ") + c.name + ": " + c.detail + "\n");
     QVERIFY2(report.passed(), qPrintable(text));
     QCOMPARE(int(report.checks.size()), 3 + int(eval::canaryKernels().size()));
   }
@@ -36,7 +37,8 @@ class ProblemLibraryTest : public QObject {
   // A problem whose tolerance is too weak is caught by the canaries.
   void weakToleranceIsReported() {
     QTemporaryDir dir;
-    std::filesystem::path src = std::filesystem::path(KEVO_TEST_FIXTURES_DIR) / "problems" / "scale";
+    std::filesystem::path src =
+        std::filesystem::path(KEVO_TEST_FIXTURES_DIR) / "problems" / "scale";
     for (const char* f : {"problem.json", "reference.cpp", "baseline.cpp"})
       std::filesystem::copy_file(src / f, std::filesystem::path(dir.path().toStdString()) / f);
     std::string spec = test::readFile(src / "problem.json");
@@ -46,7 +48,8 @@ class ProblemLibraryTest : public QObject {
     QVERIFY(!report.passed());
     bool zerosPassed = false;
     for (const auto& c : report.checks)
-      if (c.name == "canary:zeros" && !c.passed && QString::fromStdString(c.detail).contains("too weak"))
+      if (c.name == "canary:zeros" && !c.passed &&
+          QString::fromStdString(c.detail).contains("too weak"))
         zerosPassed = true;
     QVERIFY(zerosPassed);
   }

@@ -22,7 +22,8 @@ class ProblemSpecTest : public QObject {
     for (const auto& e : std::filesystem::directory_iterator(root)) dirs.push_back(e.path());
     std::sort(dirs.begin(), dirs.end());
     QVERIFY(dirs.size() >= 10);
-    for (const auto& d : dirs) QTest::newRow(d.filename().c_str()) << QString::fromStdString(d.string());
+    for (const auto& d : dirs)
+      QTest::newRow(d.filename().c_str()) << QString::fromStdString(d.string());
   }
 
   void brokenSpec() {
@@ -68,15 +69,17 @@ class ProblemSpecTest : public QObject {
       QCOMPARE(QString::fromStdString(p.id), QString::fromStdString(d.filename().string()));
       QVERIFY2(p.findShapeSet("inference") && p.findShapeSet("training"), p.id.c_str());
       QVERIFY2(p.baselineCpu.has_value(), p.id.c_str());
-      QVERIFY2(p.tolerance.kind == problem::Tolerance::Kind::Bitwise || !p.tolerance.why.empty(), p.id.c_str());
+      QVERIFY2(p.tolerance.kind == problem::Tolerance::Kind::Bitwise || !p.tolerance.why.empty(),
+               p.id.c_str());
       // training moves data several times a 32 MiB last-level cache (GEMM is compute-heavy instead)
       auto training = problem::resolveShapes(p, *p.findShapeSet("training"));
       if (p.category != "gemm")
         QVERIFY2(training.inputBytes() + training.outputBytes() >= (64LL << 20), p.id.c_str());
     }
-    for (const char* id : {"gelu", "bias_gelu", "row_sum", "row_max", "softmax", "log_softmax",
-                           "layernorm", "rmsnorm", "gemm_square", "gemm_tall_skinny", "feature_hash",
-                           "bucketize", "jagged_pad", "embedding_bag", "dlrm_interaction"})
+    for (const char* id :
+         {"gelu", "bias_gelu", "row_sum", "row_max", "softmax", "log_softmax", "layernorm",
+          "rmsnorm", "gemm_square", "gemm_tall_skinny", "feature_hash", "bucketize", "jagged_pad",
+          "embedding_bag", "dlrm_interaction"})
       QVERIFY2(ids.count(id), id);
   }
 
@@ -89,7 +92,8 @@ class ProblemSpecTest : public QObject {
     QVERIFY_THROWS_EXCEPTION(problem::ExpressionError, problem::evaluateExpression("B*Q", s));
     QVERIFY_THROWS_EXCEPTION(problem::ExpressionError, problem::evaluateExpression("B/(F-27)", s));
     QVERIFY_THROWS_EXCEPTION(problem::ExpressionError, problem::evaluateExpression("(B", s));
-    QVERIFY_THROWS_EXCEPTION(problem::ExpressionError, problem::evaluateExpression("99999999999*99999999999", s));
+    QVERIFY_THROWS_EXCEPTION(problem::ExpressionError,
+                             problem::evaluateExpression("99999999999*99999999999", s));
   }
 
   void inputsAreDeterministicInTheSeed() {
@@ -113,7 +117,8 @@ class ProblemSpecTest : public QObject {
     std::vector<int64_t> off(size_t(t.elements));
     problem::generateInput(p.inputs[size_t(offsetsIndex)], t, ss.symbols, 7, off.data());
     QCOMPARE(off.front(), int64_t(0));
-    QCOMPARE(off.back(), problem::evaluateExpression(p.inputs[size_t(offsetsIndex)].dist.totalExpr, ss.symbols));
+    QCOMPARE(off.back(), problem::evaluateExpression(p.inputs[size_t(offsetsIndex)].dist.totalExpr,
+                                                     ss.symbols));
     QVERIFY(std::is_sorted(off.begin(), off.end()));
   }
 };

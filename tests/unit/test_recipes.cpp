@@ -15,7 +15,8 @@ class RecipesTest : public QObject {
   void initTestCase() {
     QVERIFY(cache_.isValid());
     evaluator_ = std::make_unique<eval::Evaluator>(test::testEvaluatorConfig(cache_));
-    library_ = synth::loadRecipeLibrary(std::filesystem::path(KEVO_SOURCE_DIR) / "knowledge" / "recipes" / "cpu");
+    library_ = synth::loadRecipeLibrary(std::filesystem::path(KEVO_SOURCE_DIR) / "knowledge" /
+                                        "recipes" / "cpu");
   }
 
   void allLoad() {
@@ -38,7 +39,8 @@ class RecipesTest : public QObject {
     QTest::addColumn<QString>("problem");
     for (const auto& r : library_.recipes)
       for (const auto& p : r.appliesTo)
-        QTest::newRow((r.name + "/" + p).c_str()) << QString::fromStdString(r.name) << QString::fromStdString(p);
+        QTest::newRow((r.name + "/" + p).c_str())
+            << QString::fromStdString(r.name) << QString::fromStdString(p);
   }
 
   void defaultsAreCorrect() {
@@ -53,7 +55,8 @@ class RecipesTest : public QObject {
     o.timing = false;
     o.extraFlags = r->flags;
     auto result = evaluator_->evaluate(p, r->materialize(r->defaults()), recipe.toStdString(), o);
-    QVERIFY2(result.verdict == eval::Verdict::Ok, (result.detail + "\n" + result.build.log).c_str());
+    QVERIFY2(result.verdict == eval::Verdict::Ok,
+             (result.detail + "\n" + result.build.log).c_str());
   }
 
  private:

@@ -69,9 +69,11 @@ class SearchTest : public QObject {
     const int budget = 300;
     std::map<std::string, std::vector<int>> results;
     for (const char* policy : {"mcts", "evolve", "greedy", "random"})
-      for (uint64_t seed = 1; seed <= 7; ++seed) results[policy].push_back(evaluationsToOptimum(policy, seed, budget));
+      for (uint64_t seed = 1; seed <= 7; ++seed)
+        results[policy].push_back(evaluationsToOptimum(policy, seed, budget));
     QString report;
-    for (const auto& [p, v] : results) report += QString("%1: median %2\n").arg(p.c_str()).arg(median(v));
+    for (const auto& [p, v] : results)
+      report += QString("%1: median %2\n").arg(p.c_str()).arg(median(v));
     qInfo().noquote() << report;
     QVERIFY2(median(results["mcts"]) < median(results["random"]), qPrintable(report));
     QVERIFY2(median(results["evolve"]) < median(results["random"]), qPrintable(report));
@@ -166,7 +168,8 @@ class SearchTest : public QObject {
 
     // expand with a chosen operator and a hint
     int64_t target = *runner.tree().best();
-    runner.post({{"kind", "expand"}, {"node", target}, {"operator", "siblings"}, {"hint", "threads"}});
+    runner.post(
+        {{"kind", "expand"}, {"node", target}, {"operator", "siblings"}, {"hint", "threads"}});
     size_t before = runner.tree().size();
     runner.run(1);
     const auto& child = runner.tree().nodes().rbegin()->second;
@@ -193,7 +196,8 @@ class SearchTest : public QObject {
     // unknown node: refused, the search goes on
     QString outcome;
     runner.events().subscribe([&](const search::SearchEvent& e) {
-      if (e.kind == search::SearchEvent::Kind::Steering) outcome = QString::fromStdString(e.message);
+      if (e.kind == search::SearchEvent::Kind::Steering)
+        outcome = QString::fromStdString(e.message);
     });
     runner.post({{"kind", "prune"}, {"node", 99999}});
     runner.run(1);
@@ -231,7 +235,8 @@ class SearchTest : public QObject {
     QCOMPARE(runner.tree().at(inFlight).status, search::NodeStatus::Lost);
     runner.run(6);
     QCOMPARE(runner.tree().evaluatedCount(), 16);
-    for (const auto& [id, n] : runner.tree().nodes()) QVERIFY2(keys.insert(n.sourceKey).second, n.sourceKey.c_str());
+    for (const auto& [id, n] : runner.tree().nodes())
+      QVERIFY2(keys.insert(n.sourceKey).second, n.sourceKey.c_str());
     QCOMPARE(int(store.nodes().size()), 17);
     // A read-only view (another process) sees the same tree.
     auto reader = store::SessionStore::open(file, store::OpenMode::ReadOnly);

@@ -136,7 +136,8 @@ class TestSessionStore : public QObject {
       SessionStore store = SessionStore::open(file, mode);
       QCOMPARE(store.schemaVersion(), SessionStore::kSchemaVersion);
       QCOMPARE(store.meta("format"), std::optional<std::string>("kevo-session"));
-      QCOMPARE(store.meta("schema_version"), std::optional<std::string>(std::to_string(SessionStore::kSchemaVersion)));
+      QCOMPARE(store.meta("schema_version"),
+               std::optional<std::string>(std::to_string(SessionStore::kSchemaVersion)));
       QVERIFY(store.meta("kevo_version").has_value());
       const QString createdAt = QString::fromStdString(store.meta("created_at").value_or(""));
       const QRegularExpression iso(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)");
@@ -344,7 +345,8 @@ class TestSessionStore : public QObject {
     {
       SessionStore store = SessionStore::open(file);
       QCOMPARE(store.schemaVersion(), SessionStore::kSchemaVersion);
-      QCOMPARE(store.meta("schema_version"), std::optional<std::string>(std::to_string(SessionStore::kSchemaVersion)));
+      QCOMPARE(store.meta("schema_version"),
+               std::optional<std::string>(std::to_string(SessionStore::kSchemaVersion)));
       QCOMPARE(store.meta("created_at"), std::optional<std::string>(createdAt));
       QCOMPARE(store.addEvaluation(sampleEvaluation(1)), int64_t{1});
     }
@@ -356,7 +358,8 @@ class TestSessionStore : public QObject {
     SessionStore store = SessionStore::create(file);
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, store.setMeta("schema_version", "9"));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, store.setMeta("format", "x"));
-    QCOMPARE(store.meta("schema_version"), std::optional<std::string>(std::to_string(SessionStore::kSchemaVersion)));
+    QCOMPARE(store.meta("schema_version"),
+             std::optional<std::string>(std::to_string(SessionStore::kSchemaVersion)));
 
     StoredEvaluation e = sampleEvaluation(1);
     e.result = {{"diagnostics", std::string("bad utf-8: \xff\xfe end")}};  // from compiler output

@@ -3,6 +3,7 @@
 #include <QtTest>
 #include <filesystem>
 #include <regex>
+#include <set>
 
 #include "TestSupport.h"
 
@@ -106,6 +107,15 @@ class AdversarialKernelsTest : public QObject {
   // The parent never dies with a worker: after a crash, a hang and a good run in a row, the
   // evaluator still works and no worker is left behind.
   void parentSurvivesAndCleansUp() {
+    auto workerDirs = [] {
+      std::set<std::string> dirs;
+      for (const auto& e : std::filesystem::directory_iterator("/tmp"))
+        if (e.path().filename().string().rfind("kevo-worker-", 0) == 0)
+          dirs.insert(e.path().string());
+      return dirs;
+    };
+    // Only directories this test creates count: a parent killed elsewhere (kill -9) leaves its own.
+    std::set<std::string> before = workerDirs();
     for (const char* name : {"segfault.cpp", "infinite_loop.cpp", "good.cpp"}) {
       auto r = evaluator_->evaluate(problem_,
                                     test::readFile(std::string(KEVO_TEST_KERNELS_DIR) + "/" + name),
@@ -113,13 +123,8 @@ class AdversarialKernelsTest : public QObject {
       Q_UNUSED(r);
     }
     int leftovers = 0;
-    for (const auto& e : std::filesystem::directory_iterator("/tmp"))
-      if (e.path().filename().string().rfind("kevo-worker-", 0) == 0) {
-        // Another test process may be running; only count directories older than this test.
-        auto age = std::filesystem::file_time_type::clock::now() -
-                   std::filesystem::last_write_time(e.path());
-        if (age > std::chrono::minutes(10)) ++leftovers;
-      }
+    for (const auto& d : workerDirs())
+      if (!before.count(d)) ++leftovers;
     QCOMPARE(leftovers, 0);
   }
 

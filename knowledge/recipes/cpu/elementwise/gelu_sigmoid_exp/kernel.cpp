@@ -15,7 +15,8 @@
 // The code is written once over GCC vector extensions (VEC floats per vector), so VEC=16 is one
 // AVX-512 register, 8 one AVX2 register, 4 one SSE register, and on a machine without AVX-512
 // the same source is lowered to narrower instructions. Intrinsics are only used, behind #if, for
-// the reciprocal estimate and for streaming stores; both have plain fallbacks. The recipe flag
+// min/max, round/scalef, the reciprocal estimate and streaming stores, each with a plain
+// fallback (compare-and-select, the magic-number rounding, division, ordinary stores). The flag
 // -ffp-contract=fast lets g++ fuse a*b+c into FMAs (ISO mode keeps them separate otherwise);
 // that only makes the polynomial more accurate, and -ffast-math is not needed.
 //
@@ -25,10 +26,14 @@
 //            vectors in flight keep both FMA pipes busy
 //   RCP      0: IEEE division; 1: reciprocal estimate (rcp14 on AVX-512, rcp on AVX) refined by
 //            one Newton step, which is cheaper than vdivps (about 1e-7 relative either way)
-//   THREADS  1 or 2 std::threads over contiguous halves of the flat index range (joined)
+//   THREADS  1 or 2 std::threads (the caller included, joined before returning)
+//   CHUNK    0: static schedule, contiguous halves of the flat index range; > 0: dynamic
+//            schedule, CHUNK-element pieces taken from an atomic counter (robust when the cores
+//            are shared with other work; a helper starts only if there are two chunks or more)
 //   NT       1: non-temporal (streaming) stores for y: on cold, larger-than-cache data they skip
 //            the read-for-ownership of every output line (12 -> 8 bytes of traffic per element);
 //            on warm, cache-resident data they hurt, since y is evicted to DRAM.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -242,6 +247,20 @@ void range(const float* x, const float* bias, float* y, int64_t cols, int64_t be
   store_fence();
 }
 
+#if CHUNK > 0
+// Dynamic schedule: CHUNK-element pieces claimed from a shared counter by whichever thread is
+// free, so a worker that starts late or loses its core to another process costs one chunk.
+template <bool BIAS>
+void claim_chunks(const float* x, const float* bias, float* y, int64_t cols, int64_t total,
+                  std::atomic<int64_t>* next) {
+  for (;;) {
+    const int64_t begin = next->fetch_add(1, std::memory_order_relaxed) * CHUNK;
+    if (begin >= total) break;
+    range<BIAS>(x, bias, y, cols, begin, total - begin < CHUNK ? total : begin + CHUNK);
+  }
+}
+#endif
+
 template <bool BIAS>
 void run(const float* x, const float* bias, float* y, int64_t rows, int64_t cols) {
   const int64_t total = rows * cols;
@@ -250,12 +269,27 @@ void run(const float* x, const float* bias, float* y, int64_t rows, int64_t cols
     range<BIAS>(x, bias, y, cols, 0, total);
     return;
   }
-  // Split points on 64-element (256-byte) boundaries: no output cache line is shared.
+  std::thread workers[THREADS];
+#if CHUNK > 0
+  // Helpers only while there is more than one chunk to share.
+  std::atomic<int64_t> next{0};
+  const int64_t chunks = (total + CHUNK - 1) / CHUNK;
+  const int helpers = int(THREADS - 1 < chunks - 1 ? THREADS - 1 : chunks - 1);
+  for (int t = 1; t <= helpers; ++t) {
+    try {
+      workers[t] = std::thread(claim_chunks<BIAS>, x, bias, y, cols, total, &next);
+    } catch (...) {  // no thread available: the caller claims every chunk
+      break;
+    }
+  }
+  claim_chunks<BIAS>(x, bias, y, cols, total, &next);
+#else
+  // Static schedule: contiguous parts, split on 64-element (256-byte) boundaries so that no
+  // output cache line is shared.
   int64_t cut[THREADS + 1];
   cut[0] = 0;
   cut[THREADS] = total;
   for (int t = 1; t < THREADS; ++t) cut[t] = (total * t / THREADS) & ~int64_t(63);
-  std::thread workers[THREADS];
   for (int t = 1; t < THREADS; ++t) {
     try {
       workers[t] = std::thread(range<BIAS>, x, bias, y, cols, cut[t], cut[t + 1]);
@@ -264,6 +298,7 @@ void run(const float* x, const float* bias, float* y, int64_t rows, int64_t cols
     }
   }
   range<BIAS>(x, bias, y, cols, cut[0], cut[1]);
+#endif
   for (int t = 1; t < THREADS; ++t)
     if (workers[t].joinable()) workers[t].join();
 }

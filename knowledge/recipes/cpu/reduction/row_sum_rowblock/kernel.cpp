@@ -23,7 +23,11 @@
 //   ROWS     rows processed together (2, 4, 8)
 //   ACC      accumulator vectors per row (1, 2)
 //   VEC      floats per vector (8, 16)
-//   THREADS  1 or 2 std::threads over contiguous blocks of rows (joined)
+//   THREADS  1 or 2 std::threads, the caller included (joined)
+//   CHUNK_ROWS  0: static schedule, contiguous blocks of rows per thread; > 0: dynamic
+//            schedule, CHUNK_ROWS-row pieces claimed from an atomic counter, so a thread that
+//            starts late or loses its core to another process costs one piece, not half
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -102,7 +106,31 @@ extern "C" int kevo_kernel(const kevo_tensor* inputs, int32_t n_inputs, kevo_ten
     rows(x, y, cols, 0, nrows);
     return 0;
   }
-  // Thread boundaries on multiples of ROWS where possible, so only the last block is partial.
+  std::thread workers[THREADS];
+#if CHUNK_ROWS > 0
+  // Dynamic schedule: CHUNK_ROWS-row pieces (a multiple of ROWS) claimed from a shared counter
+  // by whichever thread is free; a helper starts only if there are two chunks or more.
+  std::atomic<int64_t> next{0};
+  auto claim = [x, y, cols, nrows, &next] {
+    for (;;) {
+      const int64_t b0 = next.fetch_add(1, std::memory_order_relaxed) * CHUNK_ROWS;
+      if (b0 >= nrows) break;
+      rows(x, y, cols, b0, nrows - b0 < CHUNK_ROWS ? nrows : b0 + CHUNK_ROWS);
+    }
+  };
+  const int64_t chunks = (nrows + CHUNK_ROWS - 1) / CHUNK_ROWS;
+  const int helpers = int(THREADS - 1 < chunks - 1 ? THREADS - 1 : chunks - 1);
+  for (int t = 1; t <= helpers; ++t) {
+    try {
+      workers[t] = std::thread(claim);
+    } catch (...) {  // no thread available: the caller claims every chunk
+      break;
+    }
+  }
+  claim();
+#else
+  // Static schedule: contiguous blocks of rows, boundaries on multiples of ROWS where possible
+  // so that only the last block is partial.
   int64_t cut[THREADS + 1];
   cut[0] = 0;
   cut[THREADS] = nrows;
@@ -110,7 +138,6 @@ extern "C" int kevo_kernel(const kevo_tensor* inputs, int32_t n_inputs, kevo_ten
     const int64_t c = nrows * t / THREADS / ROWS * ROWS;
     cut[t] = c > cut[t - 1] ? c : nrows * t / THREADS;
   }
-  std::thread workers[THREADS];
   for (int t = 1; t < THREADS; ++t) {
     try {
       workers[t] = std::thread(rows, x, y, cols, cut[t], cut[t + 1]);
@@ -119,6 +146,7 @@ extern "C" int kevo_kernel(const kevo_tensor* inputs, int32_t n_inputs, kevo_ten
     }
   }
   rows(x, y, cols, cut[0], cut[1]);
+#endif
   for (int t = 1; t < THREADS; ++t)
     if (workers[t].joinable()) workers[t].join();
   return 0;

@@ -148,14 +148,6 @@ void log_softmax_row(const float* x, float* y, int64_t n) {
   __m512 cv = _mm512_set1_ps(c), nml = _mm512_setzero_ps();
   __m512 s[ACC];
   for (int a = 0; a < ACC; ++a) s[a] = _mm512_setzero_ps();
-  auto raise = [&](__m512 bm) {
-    const float cn = hmax(bm);
-    const __m512 scale = _mm512_set1_ps(std::exp(c - cn));  // 0 when c is still -inf
-    for (int a = 0; a < ACC; ++a) s[a] = _mm512_mul_ps(s[a], scale);
-    c = cn;
-    cv = _mm512_set1_ps(c);
-    nml = _mm512_set1_ps(-c * kLog2e);
-  };
   int64_t i = 0;
   for (; i + U <= n; i += U) {
     if (PF > 0) _mm_prefetch(reinterpret_cast<const char*>(x + i + 16 * PF), _MM_HINT_T0);
@@ -163,13 +155,30 @@ void log_softmax_row(const float* x, float* y, int64_t n) {
     for (int a = 0; a < ACC; ++a) v[a] = _mm512_loadu_ps(x + i + 16 * a);
     __m512 bm = v[0];
     for (int a = 1; a < ACC; ++a) bm = _mm512_max_ps(bm, v[a]);
-    if (_mm512_cmp_ps_mask(bm, cv, _CMP_GT_OQ)) raise(bm);
+    if (_mm512_cmp_ps_mask(bm, cv, _CMP_GT_OQ)) {
+      // Rare: a lane exceeds the running max. Move c up to the block max and rescale the partial
+      // sums (by exp(-inf) = 0 on the first block). Inline rather than a lambda, so that s[]
+      // stays in registers.
+      const float cn = hmax(bm);
+      const __m512 scale = _mm512_set1_ps(std::exp(c - cn));
+      for (int a = 0; a < ACC; ++a) s[a] = _mm512_mul_ps(s[a], scale);
+      c = cn;
+      cv = _mm512_set1_ps(c);
+      nml = _mm512_set1_ps(-c * kLog2e);
+    }
     for (int a = 0; a < ACC; ++a) s[a] = _mm512_add_ps(s[a], exp_shift(v[a], nml));
   }
   for (; i < n; i += 16) {
     const __mmask16 k = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : tail_mask(n - i);
     const __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, x + i);
-    if (_mm512_cmp_ps_mask(v, cv, _CMP_GT_OQ)) raise(v);
+    if (_mm512_cmp_ps_mask(v, cv, _CMP_GT_OQ)) {
+      const float cn = hmax(v);
+      const __m512 scale = _mm512_set1_ps(std::exp(c - cn));
+      for (int a = 0; a < ACC; ++a) s[a] = _mm512_mul_ps(s[a], scale);
+      c = cn;
+      cv = _mm512_set1_ps(c);
+      nml = _mm512_set1_ps(-c * kLog2e);
+    }
     s[0] = _mm512_mask_add_ps(s[0], k, s[0], exp_shift(v, nml));
   }
   for (int a = 1; a < ACC; ++a) s[0] = _mm512_add_ps(s[0], s[a]);

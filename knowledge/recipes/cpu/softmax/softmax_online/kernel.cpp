@@ -101,6 +101,20 @@ inline __m512 exp_shift(__m512 x, __m512 nml) {
 
 inline __mmask16 tail_mask(int64_t rem) { return static_cast<__mmask16>((1u << rem) - 1u); }
 
+inline float hmax(__m512 v) {
+  __m256 a = _mm256_max_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  __m128 b = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  b = _mm_max_ps(b, _mm_movehl_ps(b, b));
+  return _mm_cvtss_f32(_mm_max_ss(b, _mm_shuffle_ps(b, b, 1)));
+}
+
+inline float hsum(__m512 v) {
+  __m256 a = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+  return _mm_cvtss_f32(_mm_add_ss(b, _mm_shuffle_ps(b, b, 1)));
+}
+
 // One row; pf is the row to prefetch during sweep 2 (nullptr for none).
 void softmax_row(const float* x, float* y, int64_t n, const float* pf) {
   constexpr int64_t U = 16 * ACC;
@@ -110,31 +124,40 @@ void softmax_row(const float* x, float* y, int64_t n, const float* pf) {
   __m512 cv = _mm512_set1_ps(c), nml = _mm512_setzero_ps();
   __m512 s[ACC];
   for (int a = 0; a < ACC; ++a) s[a] = _mm512_setzero_ps();
-  auto raise = [&](__m512 bm) {
-    const float cn = _mm512_reduce_max_ps(bm);
-    const __m512 scale = _mm512_set1_ps(std::exp(c - cn));  // 0 when c is still -inf
-    for (int a = 0; a < ACC; ++a) s[a] = _mm512_mul_ps(s[a], scale);
-    c = cn;
-    cv = _mm512_set1_ps(c);
-    nml = _mm512_set1_ps(-c * kLog2e);
-  };
   int64_t i = 0;
   for (; i + U <= n; i += U) {
     __m512 v[ACC];
     for (int a = 0; a < ACC; ++a) v[a] = _mm512_loadu_ps(x + i + 16 * a);
     __m512 bm = v[0];
     for (int a = 1; a < ACC; ++a) bm = _mm512_max_ps(bm, v[a]);
-    if (_mm512_cmp_ps_mask(bm, cv, _CMP_GT_OQ)) raise(bm);
+    if (_mm512_cmp_ps_mask(bm, cv, _CMP_GT_OQ)) {
+      // Rare: a lane exceeds the running max. Move c up to the block max and rescale the partial
+      // sums (by exp(-inf) = 0 on the first block). Inline rather than a lambda, so that s[]
+      // stays in registers.
+      const float cn = hmax(bm);
+      const __m512 scale = _mm512_set1_ps(std::exp(c - cn));
+      for (int a = 0; a < ACC; ++a) s[a] = _mm512_mul_ps(s[a], scale);
+      c = cn;
+      cv = _mm512_set1_ps(c);
+      nml = _mm512_set1_ps(-c * kLog2e);
+    }
     for (int a = 0; a < ACC; ++a) s[a] = _mm512_add_ps(s[a], exp_shift(v[a], nml));
   }
   for (; i < n; i += 16) {
     const __mmask16 k = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : tail_mask(n - i);
     const __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, x + i);
-    if (_mm512_cmp_ps_mask(v, cv, _CMP_GT_OQ)) raise(v);
+    if (_mm512_cmp_ps_mask(v, cv, _CMP_GT_OQ)) {
+      const float cn = hmax(v);
+      const __m512 scale = _mm512_set1_ps(std::exp(c - cn));
+      for (int a = 0; a < ACC; ++a) s[a] = _mm512_mul_ps(s[a], scale);
+      c = cn;
+      cv = _mm512_set1_ps(c);
+      nml = _mm512_set1_ps(-c * kLog2e);
+    }
     s[0] = _mm512_mask_add_ps(s[0], k, s[0], exp_shift(v, nml));
   }
   for (int a = 1; a < ACC; ++a) s[0] = _mm512_add_ps(s[0], s[a]);
-  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(s[0]));
+  const __m512 inv = _mm512_set1_ps(1.0f / hsum(s[0]));
 
   // Sweep 2: y = exp(x - c) / sum, recomputed from x.
   i = 0;

@@ -39,12 +39,14 @@ WorkerClient::WorkerClient(const fs::path& workerExe, const fs::path& library, i
   // A worker that dies leaves a broken pipe: that is a verdict, not a reason to die with it.
   static const bool sigpipeIgnored = [] { return signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
   (void)sigpipeIgnored;
-  char tmpl[] = "/tmp/kevo-worker-XXXXXX";
-  if (!mkdtemp(tmpl)) {
+  std::error_code tmpError;
+  std::string tmpl = (fs::temp_directory_path(tmpError) / "kevo-worker-XXXXXX").string();
+  if (tmpError) tmpl = "/tmp/kevo-worker-XXXXXX";
+  if (!mkdtemp(tmpl.data())) {
     fail(WorkerFailure::Kind::Start, std::string("mkdtemp: ") + std::strerror(errno));
     return;
   }
-  workDir_ = tmpl;
+  workDir_ = tmpl.c_str();
   libraryCopy_ = workDir_ / "kernel.so";
   std::error_code ec;
   fs::copy_file(library, libraryCopy_, ec);

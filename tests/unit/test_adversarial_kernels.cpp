@@ -107,9 +107,15 @@ class AdversarialKernelsTest : public QObject {
   // The parent never dies with a worker: after a crash, a hang and a good run in a row, the
   // evaluator still works and no worker is left behind.
   void parentSurvivesAndCleansUp() {
-    auto workerDirs = [] {
+    // The workers' temp dirs go under $TMPDIR: a private one shows exactly what this test left.
+    QTemporaryDir tmp;
+    // The worker runs as nobody when started as root: it must be able to reach its dir.
+    std::filesystem::permissions(tmp.path().toStdString(), std::filesystem::perms(0755));
+    QByteArray oldTmp = qgetenv("TMPDIR");
+    qputenv("TMPDIR", tmp.path().toUtf8());
+    auto workerDirs = [&tmp] {
       std::set<std::string> dirs;
-      for (const auto& e : std::filesystem::directory_iterator("/tmp"))
+      for (const auto& e : std::filesystem::directory_iterator(tmp.path().toStdString()))
         if (e.path().filename().string().rfind("kevo-worker-", 0) == 0)
           dirs.insert(e.path().string());
       return dirs;
@@ -125,6 +131,7 @@ class AdversarialKernelsTest : public QObject {
     int leftovers = 0;
     for (const auto& d : workerDirs())
       if (!before.count(d)) ++leftovers;
+    qputenv("TMPDIR", oldTmp);
     QCOMPARE(leftovers, 0);
   }
 

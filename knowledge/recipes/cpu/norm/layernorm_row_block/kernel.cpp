@@ -7,9 +7,11 @@
 //    (close to mu) removes the cancellation that makes the plain E[x^2] - mu^2 inaccurate when
 //    the mean is large against the spread; no second statistics pass.
 //  * ROWS concurrent sequential DRAM streams per thread (more memory-level parallelism).
-//  * the output pass walks the columns once for the block: each gamma and beta vector is loaded
-//    once and used by ROWS rows, y = fma(fma(x, rstd, -mu*rstd), gamma, beta); the block's rows
-//    come back from L1/L2. STREAM=1 writes y with non-temporal stores (no read-for-ownership).
+//  * the output is y = fma(fma(x, rstd, -mu*rstd), gamma, beta). LOOP=0 walks the columns once
+//    for the block, each gamma and beta vector loaded once and used by ROWS rows; LOOP=1 writes
+//    the rows one after the other, which avoids L1 set conflicts when the row stride is a
+//    multiple of 4 KiB. The block's rows come back from L1/L2. STREAM=1 writes y with
+//    non-temporal stores (no read-for-ownership).
 //  * THREADS=2 splits the rows over both cores; leftover rows go one at a time.
 // Tolerance (allclose 1e-4 / 1e-4): with the shift, S2/N - (S1/N)^2 loses at most a factor
 // ~(1 + (K - mu)^2 / var) of fp32 precision, about 1e-6 relative here: inside 1e-4.
@@ -133,50 +135,48 @@ void ln_block(const float* x, const float* g, const float* be, float* y, int64_t
     av[r] = _mm512_set1_ps(rstd);
     cv[r] = _mm512_set1_ps(-mu * rstd);
   }
-  // Output: one gamma/beta load per column vector, used by all R rows.
-  i = 0;
+  // Output. LOOP=0: column-major over the block, each gamma/beta vector loaded once for all R
+  // rows. LOOP=1: row by row (fewer concurrent streams: rows N*4 bytes apart map to the same L1
+  // sets when N*4 is a multiple of 4 KiB, and 2R+2 streams overflow its 8 ways for R >= 4).
+#if LOOP == 0
 #if STREAM
-  // Rows share a stride, so they share an alignment only when n is a multiple of 16; otherwise
-  // each row goes through store_row, which peels its own head.
-  if ((reinterpret_cast<uintptr_t>(y) & 63u) == 0 && n % 16 == 0) {
-    for (; i < n; i += 16) {
+  // Rows share a stride, so they share a 64-byte alignment only when n is a multiple of 16;
+  // otherwise fall through to the row-by-row path, where store_row peels each row's head.
+  const bool colmajor = (reinterpret_cast<uintptr_t>(y) & 63u) == 0 && n % 16 == 0;
+#else
+  const bool colmajor = true;
+#endif
+  if (colmajor) {
+    i = 0;
+    for (; i + 16 <= n; i += 16) {
       const __m512 gv = _mm512_loadu_ps(g + i), bv = _mm512_loadu_ps(be + i);
-      for (int r = 0; r < R; ++r)
-        _mm512_stream_ps(y + r * n + i,
-                         _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_loadu_ps(x + r * n + i), av[r], cv[r]), gv, bv));
+      for (int r = 0; r < R; ++r) {
+        const __m512 o = _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_loadu_ps(x + r * n + i), av[r], cv[r]), gv, bv);
+#if STREAM
+        _mm512_stream_ps(y + r * n + i, o);
+#else
+        _mm512_storeu_ps(y + r * n + i, o);
+#endif
+      }
+    }
+    if (i < n) {  // only when STREAM == 0 (colmajor with STREAM needs n % 16 == 0)
+      const __mmask16 k = tail_mask(n - i);
+      const __m512 gv = _mm512_maskz_loadu_ps(k, g + i), bv = _mm512_maskz_loadu_ps(k, be + i);
+      for (int r = 0; r < R; ++r) _mm512_mask_storeu_ps(y + r * n + i, k, _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, x + r * n + i), av[r], cv[r]), gv, bv));
     }
     return;
   }
+#endif
   for (int r = 0; r < R; ++r) {
     const float* xr = x + r * n;
     const __m512 a1 = av[r], c1 = cv[r];
     store_row(
         y + r * n, n,
-        [&](int64_t j) {
-          return _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_loadu_ps(xr + j), a1, c1), _mm512_loadu_ps(g + j),
-                                 _mm512_loadu_ps(be + j));
-        },
-        [&](int64_t j, __mmask16 k) {
-          return _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, xr + j), a1, c1),
-                                 _mm512_maskz_loadu_ps(k, g + j), _mm512_maskz_loadu_ps(k, be + j));
-        });
+        [&](int64_t j) { return _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_loadu_ps(xr + j), a1, c1), _mm512_loadu_ps(g + j),
+                               _mm512_loadu_ps(be + j)); },
+        [&](int64_t j, __mmask16 k) { return _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, xr + j), a1, c1),
+                               _mm512_maskz_loadu_ps(k, g + j), _mm512_maskz_loadu_ps(k, be + j)); });
   }
-#else
-  for (; i + 16 <= n; i += 16) {
-    const __m512 gv = _mm512_loadu_ps(g + i), bv = _mm512_loadu_ps(be + i);
-    for (int r = 0; r < R; ++r)
-      _mm512_storeu_ps(y + r * n + i,
-                       _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_loadu_ps(x + r * n + i), av[r], cv[r]), gv, bv));
-  }
-  if (i < n) {
-    const __mmask16 k = tail_mask(n - i);
-    const __m512 gv = _mm512_maskz_loadu_ps(k, g + i), bv = _mm512_maskz_loadu_ps(k, be + i);
-    for (int r = 0; r < R; ++r)
-      _mm512_mask_storeu_ps(
-          y + r * n + i, k,
-          _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, x + r * n + i), av[r], cv[r]), gv, bv));
-  }
-#endif
 }
 
 #else  // portable fallback: the same shifted one-pass moments in plain loops

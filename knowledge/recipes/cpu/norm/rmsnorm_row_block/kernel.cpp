@@ -5,9 +5,10 @@
 //  * ROWS rows are reduced in one loop: ROWS*ACC independent FMA accumulators, and ROWS
 //    concurrent sequential streams from DRAM per thread (more memory-level parallelism than
 //    one row at a time; the hardware prefetcher tracks each stream).
-//  * the scaling pass walks the columns once for the whole block: each gamma vector is loaded
-//    once and used for ROWS rows (y_r = x_r * r_r * gamma), the block's rows coming back from
-//    L1/L2 (ROWS * N * 4 bytes: keep it within L2).
+//  * LOOP=0: the scaling pass walks the columns once for the whole block, each gamma vector
+//    loaded once and used for ROWS rows (y_r = x_r * r_r * gamma), the block's rows coming back
+//    from L1/L2 (ROWS * N * 4 bytes: keep it within L2). LOOP=1 scales the rows one after the
+//    other, which avoids L1 set conflicts when the row stride is a multiple of 4 KiB.
 //  * STREAM=1 writes y with non-temporal stores (no read-for-ownership: 4 instead of 8 bytes of
 //    DRAM traffic per output element on cold, large shapes).
 //  * THREADS=2 splits the rows over both cores; rows left over after the last full block are
@@ -116,19 +117,40 @@ void rms_block(const float* x, const float* g, float* y, int64_t n) {
     for (int a = 1; a < ACC; ++a) acc[r][0] = _mm512_add_ps(acc[r][0], acc[r][a]);
     rs[r] = _mm512_set1_ps(1.0f / std::sqrt(hsum(acc[r][0]) / static_cast<float>(n) + 1e-6f));
   }
-  // Scaling: one gamma load per column vector, used by all R rows.
-  i = 0;
+  // Scaling. LOOP=0: column-major over the block, each gamma vector loaded once for all R rows.
+  // LOOP=1: row by row (fewer concurrent streams: rows N*4 bytes apart map to the same L1 sets
+  // when N*4 is a multiple of 4 KiB, and 2R+1 streams overflow its 8 ways for R >= 4).
+#if LOOP == 0
 #if STREAM
-  // Rows share a stride, so they share an alignment only when n is a multiple of 16; otherwise
-  // each row goes through store_row, which peels its own head.
-  if ((reinterpret_cast<uintptr_t>(y) & 63u) == 0 && n % 16 == 0) {
-    for (; i < n; i += 16) {
+  // Rows share a stride, so they share a 64-byte alignment only when n is a multiple of 16;
+  // otherwise fall through to the row-by-row path, where store_row peels each row's head.
+  const bool colmajor = (reinterpret_cast<uintptr_t>(y) & 63u) == 0 && n % 16 == 0;
+#else
+  const bool colmajor = true;
+#endif
+  if (colmajor) {
+    i = 0;
+    for (; i + 16 <= n; i += 16) {
       const __m512 gv = _mm512_loadu_ps(g + i);
+      for (int r = 0; r < R; ++r) {
+        const __m512 o = _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + r * n + i), rs[r]), gv);
+#if STREAM
+        _mm512_stream_ps(y + r * n + i, o);
+#else
+        _mm512_storeu_ps(y + r * n + i, o);
+#endif
+      }
+    }
+    if (i < n) {  // only when STREAM == 0 (colmajor with STREAM needs n % 16 == 0)
+      const __mmask16 k = tail_mask(n - i);
+      const __m512 gv = _mm512_maskz_loadu_ps(k, g + i);
       for (int r = 0; r < R; ++r)
-        _mm512_stream_ps(y + r * n + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + r * n + i), rs[r]), gv));
+        _mm512_mask_storeu_ps(y + r * n + i, k,
+                              _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + r * n + i), rs[r]), gv));
     }
     return;
   }
+#endif
   for (int r = 0; r < R; ++r) {
     const float* xr = x + r * n;
     const __m512 rv = rs[r];
@@ -139,20 +161,6 @@ void rms_block(const float* x, const float* g, float* y, int64_t n) {
           return _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, xr + j), rv), _mm512_maskz_loadu_ps(k, g + j));
         });
   }
-#else
-  for (; i + 16 <= n; i += 16) {
-    const __m512 gv = _mm512_loadu_ps(g + i);
-    for (int r = 0; r < R; ++r)
-      _mm512_storeu_ps(y + r * n + i, _mm512_mul_ps(_mm512_mul_ps(_mm512_loadu_ps(x + r * n + i), rs[r]), gv));
-  }
-  if (i < n) {
-    const __mmask16 k = tail_mask(n - i);
-    const __m512 gv = _mm512_maskz_loadu_ps(k, g + i);
-    for (int r = 0; r < R; ++r)
-      _mm512_mask_storeu_ps(y + r * n + i, k,
-                            _mm512_mul_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + r * n + i), rs[r]), gv));
-  }
-#endif
 }
 
 #else  // portable fallback: the same row blocks in plain loops (-O3 vectorizes the scaling)

@@ -11,8 +11,10 @@
 //     harmless), then the ROWS horizontal maxima.
 // The result is exact (max of NaN-free floats does not depend on order), compared bit for bit.
 // Rows left over when B is not a multiple of ROWS use the same code with one row; rows shorter
-// than VEC use a scalar loop; an empty row gives -inf. THREADS=2 gives each thread a contiguous
-// block of rows (cold, large data: more DRAM bandwidth; warm, small batches: start-up loses).
+// than VEC use a scalar loop; an empty row gives -inf. THREADS=2 splits the rows statically
+// (contiguous blocks) or dynamically (CHUNK_ROWS pieces from an atomic counter, robust when the
+// other core is busy); on warm, small batches thread start-up loses, and with CHUNK_ROWS >= B
+// no helper is started at all.
 //
 // Written over GCC vector extensions (VEC floats per vector: 16 = one AVX-512 register,
 // 8 = AVX2); vmaxps comes from intrinsics behind #if, with a compare-and-select fallback.

@@ -138,7 +138,6 @@ inline void store_row(float* y, int64_t n, const Full& full, const Part& part) {
   }
 }
 
-
 // One row.
 void log_softmax_row(const float* x, float* y, int64_t n) {
   constexpr int64_t U = 16 * ACC;

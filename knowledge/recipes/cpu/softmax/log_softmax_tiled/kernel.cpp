@@ -138,7 +138,6 @@ inline void store_row(float* y, int64_t n, const Full& full, const Part& part) {
   }
 }
 
-
 // Max of x[0, n) with ACC accumulators (-inf for n == 0).
 float tile_max(const float* x, int64_t n) {
   constexpr int64_t U = 16 * ACC;

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "hw/GpuHardware.h"
 #include "hw/HardwareProbe.h"
 #include "util/Paths.h"
 
@@ -76,6 +77,27 @@ eval::Evaluator makeEvaluator(const hw::HardwareInfo& info) {
   config.ceilings.cacheGBs = info.cacheBandwidthGBs;
   config.ceilings.peakGflops = info.peakGflops;
   if (info.llcBytes > 0) config.llcBytes = info.llcBytes;
+  return eval::Evaluator(config);
+}
+
+eval::Evaluator makeEvaluatorFor(const std::string& backend, const hw::HardwareInfo& info) {
+  if (backend == "cpu") return makeEvaluator(info);
+  if (backend != "cuda") throw UsageError("unknown backend \"" + backend + "\" (known: cpu, cuda)");
+  eval::EvaluatorConfig config;
+  config.workerExe = eval::defaultWorkerPath();
+  config.cacheDir = util::cacheDir();
+  hw::GpuHardware gpu;
+  try {
+    gpu = hw::loadOrProbeGpu(util::cacheDir(), config.workerExe, false);
+  } catch (const std::exception& e) {
+    throw InputError(std::string("--backend cuda: ") + e.what());
+  }
+  config.backend = "cuda";
+  config.cudaArch = gpu.arch;
+  config.llcBytes = gpu.l2Bytes;
+  config.ceilings.memoryGBs = gpu.copyGBs;
+  config.ceilings.cacheGBs = gpu.l2CopyGBs;
+  config.ceilings.peakGflops = gpu.fp32Gflops;
   return eval::Evaluator(config);
 }
 

@@ -50,6 +50,8 @@ class Args {
 
 hw::HardwareInfo machineHardware(bool reprobe = false);
 eval::Evaluator makeEvaluator(const hw::HardwareInfo& info);
+// "cpu": makeEvaluator(info); "cuda": GPU 0 with its probed ceilings (hw/GpuHardware.h).
+eval::Evaluator makeEvaluatorFor(const std::string& backend, const hw::HardwareInfo& info);
 
 std::string formatSeconds(double s);  // "12.3 us", "4.56 ms", "1.23 s"
 std::string formatFixed(double v, int decimals);

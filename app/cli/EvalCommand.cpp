@@ -81,7 +81,8 @@ void recordInSession(const std::string& sessionPath, const eval::EvaluationResul
 }
 
 int runEvalCommand(const std::vector<std::string>& argv) {
-  Args args(argv, {"problem", "source", "shape-set", "seed", "flags", "timeout", "session"},
+  Args args(argv,
+            {"problem", "source", "shape-set", "seed", "flags", "timeout", "session", "backend"},
             {"json", "no-baseline"});
   if (!args.positional().empty())
     throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
@@ -115,7 +116,8 @@ int runEvalCommand(const std::vector<std::string>& argv) {
   // Open the session before the work, so a broken session file costs nothing.
   if (auto session = args.value("session")) store::SessionStore::openOrCreate(*session);
 
-  eval::Evaluator evaluator = makeEvaluator(machineHardware());
+  eval::Evaluator evaluator =
+      makeEvaluatorFor(args.value("backend").value_or("cpu"), machineHardware());
   std::string label = std::filesystem::path(*sourceArg).filename().string();
   eval::EvaluationResult result = evaluator.evaluate(problem, source, label, options);
   if (auto session = args.value("session")) recordInSession(*session, result, source, flags);

@@ -3,13 +3,47 @@
 
 #include "CliSupport.h"
 #include "Commands.h"
+#include "eval/Evaluator.h"
+#include "hw/GpuHardware.h"
 #include "hw/HardwareProbe.h"
+#include "util/Paths.h"
 
 namespace kevo::cli {
 
 int runHwCommand(const std::vector<std::string>& argv) {
-  Args args(argv, {}, {"json", "reprobe"});
+  Args args(argv, {"backend"}, {"json", "reprobe"});
   if (!args.positional().empty()) throw UsageError("hw takes no arguments");
+  std::string backend = args.value("backend").value_or("cpu");
+  if (backend == "cuda") {
+    hw::GpuHardware g;
+    try {
+      g = hw::loadOrProbeGpu(util::cacheDir(), eval::defaultWorkerPath(), args.flag("reprobe"));
+    } catch (const std::exception& e) {
+      throw InputError(std::string("--backend cuda: ") + e.what());
+    }
+    if (args.flag("json")) {
+      printJson(g.toJson());
+      return kExitOk;
+    }
+    printTable(
+        {{"gpu", g.name + " (" + g.arch + ", " + std::to_string(g.multiprocessors) + " SMs)"},
+         {"memory", formatFixed(double(g.memoryBytes) / (1 << 30), 1) + " GiB, L2 " +
+                        std::to_string(g.l2Bytes >> 20) + " MiB"},
+         {"driver", std::to_string(g.driverVersion / 1000) + "." +
+                        std::to_string(g.driverVersion % 1000 / 10)},
+         {"copy bandwidth",
+          formatFixed(g.copyGBs, 0) + " GB/s (1 GiB device-to-device, read + write)"},
+         {"L2 copy bandwidth", formatFixed(g.l2CopyGBs, 0) + " GB/s (8 MiB copies)"},
+         {"fp32 FMA", formatFixed(g.fp32Gflops, 0) + " GFLOP/s (CUDA cores)"},
+         {"cuBLAS SGEMM",
+          g.sgemmGflops > 0 ? formatFixed(g.sgemmGflops, 0) + " GFLOP/s (4096^3, FP32)" : "-"},
+         {"cuBLAS bf16 GEMM", g.bf16GemmGflops > 0 ? formatFixed(g.bf16GemmGflops, 0) +
+                                                         " GFLOP/s (8192^3, tensor cores)"
+                                                   : "-"},
+         {"probed", g.probedAt + " in " + formatFixed(g.probeSeconds, 1) + " s"}});
+    return kExitOk;
+  }
+  if (backend != "cpu") throw UsageError("unknown backend \"" + backend + "\" (known: cpu, cuda)");
   hw::HardwareInfo info = machineHardware(args.flag("reprobe"));
   if (args.flag("json")) {
     nlohmann::json j = hw::toJson(info);

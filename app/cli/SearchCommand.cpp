@@ -123,7 +123,7 @@ nlohmann::json treeJson(const search::SearchTree& tree) {
 int runSearchCommand(const std::vector<std::string>& argv) {
   Args args(argv,
             {"problem", "policy", "budget", "seed", "batch", "operator", "time-limit", "plateau",
-             "shape-set", "o", "output", "resume"},
+             "shape-set", "o", "output", "resume", "backend"},
             {"json", "replace"});
   if (!args.positional().empty())
     throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
@@ -176,6 +176,7 @@ int runSearchCommand(const std::vector<std::string>& argv) {
     config.timeLimitSeconds = number("time-limit", 0);
     config.plateau = int(number("plateau", 0));
     config.shapeSets = args.values("shape-set");
+    config.backend = args.value("backend").value_or("cpu");
   }
   if (args.value("time-limit")) config.timeLimitSeconds = number("time-limit", 0);
   if (args.value("plateau")) config.plateau = int(number("plateau", 0));
@@ -184,16 +185,16 @@ int runSearchCommand(const std::vector<std::string>& argv) {
   for (const auto& s : config.shapeSets)
     if (!problem.findShapeSet(s))
       throw UsageError("problem " + problem.id + " has no shape set \"" + s + "\"");
-  synth::RecipeLibrary library = synth::loadRecipeLibrary(synth::defaultRecipeRoot());
+  synth::RecipeLibrary library = synth::loadRecipeLibrary(synth::defaultRecipeRoot(config.backend));
   for (const auto& e : library.errors) std::cerr << "warning: recipe skipped: " << e << "\n";
   std::vector<synth::Recipe> recipes;
   for (const auto* r : library.forProblem(problem.id)) recipes.push_back(*r);
   if (recipes.empty())
-    throw InputError("no recipe in " + synth::defaultRecipeRoot().string() +
+    throw InputError("no recipe in " + synth::defaultRecipeRoot(config.backend).string() +
                      " applies to problem " + problem.id);
 
   hw::HardwareInfo info = machineHardware();
-  eval::Evaluator evaluator = makeEvaluator(info);
+  eval::Evaluator evaluator = makeEvaluatorFor(config.backend, info);
   if (!store) {
     store.emplace(store::SessionStore::create(file));
     store->setMeta("problem_id", problem.id);

@@ -11,7 +11,7 @@
 namespace kevo::cli {
 
 int runSurveyCommand(const std::vector<std::string>& argv) {
-  Args args(argv, {"problem", "shape-set", "session", "seed"}, {"json"});
+  Args args(argv, {"problem", "shape-set", "session", "seed", "backend"}, {"json"});
   if (!args.positional().empty())
     throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
   std::vector<std::filesystem::path> dirs;
@@ -20,7 +20,9 @@ int runSurveyCommand(const std::vector<std::string>& argv) {
   if (auto session = args.value("session")) store::SessionStore::openOrCreate(*session);
 
   hw::HardwareInfo info = machineHardware();
-  eval::Evaluator evaluator = makeEvaluator(info);
+  std::string backend = args.value("backend").value_or("cpu");
+  eval::Evaluator evaluator = makeEvaluatorFor(backend, info);
+  bool cuda = backend == "cuda";
   bool json = args.flag("json");
   if (!json)
     std::cout << "Surveying " << dirs.size() << " problems on " << info.cpuModel << " ("
@@ -39,25 +41,25 @@ int runSurveyCommand(const std::vector<std::string>& argv) {
     if (auto seed = args.value("seed")) options.seed = std::stoull(*seed);
     options.timeBaseline = false;
     options.role = eval::KernelRole::Reference;
-    auto ref =
-        evaluator.evaluate(p, readTextFile(p.referenceCpu->source.string()), "reference", options);
+    // On the GPU the survey times the CUDA kernels (a problem without them is skipped).
+    const auto& refFile = cuda ? p.referenceCuda : p.referenceCpu;
+    const auto& baseFile = cuda ? p.baselineCuda : p.baselineCpu;
+    if (!refFile) continue;
+    auto ref = evaluator.evaluate(p, readTextFile(refFile->source.string()), "reference", options);
     eval::EvaluationResult base;
-    if (p.baselineCpu) {
+    if (baseFile) {
       options.role = eval::KernelRole::Baseline;
-      base =
-          evaluator.evaluate(p, readTextFile(p.baselineCpu->source.string()), "baseline", options);
+      base = evaluator.evaluate(p, readTextFile(baseFile->source.string()), "baseline", options);
     }
     if (auto session = args.value("session")) {
-      recordInSession(*session, ref, readTextFile(p.referenceCpu->source.string()), "");
-      if (p.baselineCpu)
-        recordInSession(*session, base, readTextFile(p.baselineCpu->source.string()), "");
+      recordInSession(*session, ref, readTextFile(refFile->source.string()), "");
+      if (baseFile) recordInSession(*session, base, readTextFile(baseFile->source.string()), "");
     }
-    bool ok =
-        ref.verdict == eval::Verdict::Ok && (!p.baselineCpu || base.verdict == eval::Verdict::Ok);
+    bool ok = ref.verdict == eval::Verdict::Ok && (!baseFile || base.verdict == eval::Verdict::Ok);
     if (!ok) ++failures;
     out.push_back({{"problem", p.id},
                    {"reference", ref.toJson()},
-                   {"baseline", p.baselineCpu ? base.toJson() : nlohmann::json(nullptr)}});
+                   {"baseline", baseFile ? base.toJson() : nlohmann::json(nullptr)}});
     for (size_t i = 0; i < ref.shapeSets.size(); ++i) {
       const auto& rs = ref.shapeSets[i];
       const eval::ShapeSetResult* bs = i < base.shapeSets.size() ? &base.shapeSets[i] : nullptr;
@@ -76,7 +78,7 @@ int runSurveyCommand(const std::vector<std::string>& argv) {
                       formatFixed(shown.roofline.achievedGflops, 1),
                       formatFixed(100 * shown.roofline.fractionOfFloor, 1) + "%",
                       profile::bottleneckName(shown.roofline.bottleneck),
-                      p.baselineCpu ? p.baselineCpu->title : "-"});
+                      baseFile ? baseFile->title : "-"});
       if (shown.verdict != eval::Verdict::Ok) rows.back()[8] = status;
     }
     if (!ok && !json) {

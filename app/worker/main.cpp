@@ -9,11 +9,14 @@
 
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "CudaRunner.h"
+#include "GpuProbe.h"
 #include "abi/kevo_abi.h"
 #include "eval/Sandbox.h"
 #include "eval/WorkerProtocol.h"
@@ -36,6 +39,8 @@ struct WorkerState {
   DIR* taskDir = nullptr;
   int baselineThreads = 1;
   std::vector<uint8_t> flushBuffer;
+  std::unique_ptr<kevo::worker::CudaRunner> gpu;  // device mode
+  bool firstCall = true;
 };
 
 void reply(const json& j) {
@@ -77,6 +82,18 @@ json load(WorkerState& s, const json& req) {
     mprotect(s.arena + g.get<int64_t>(), size_t(page), PROT_NONE);
   close(kevo::eval::kWorkerArenaFd);  // the mapping stays; the fd is not needed
 
+  bool device = req.value("device", "cpu") == "cuda";
+  json deviceReport;
+  if (device) {
+    // The driver opens device files and maps memory: all of it before the sandbox.
+    s.gpu = std::make_unique<kevo::worker::CudaRunner>();
+    try {
+      deviceReport = s.gpu->setup(s.arena, arenaBytes, req);
+    } catch (const std::exception& e) {
+      return {{"ok", false}, {"error", std::string("cuda: ") + e.what()}};
+    }
+  }
+
   for (const auto& set : req.at("sets")) {
     TensorSet ts;
     for (const auto& d : set.at("inputs")) ts.inputs.push_back(makeTensor(s.arena, d));
@@ -96,6 +113,7 @@ json load(WorkerState& s, const json& req) {
     config.writableDir = req.at("writable_dir").get<std::string>();
     config.dataLimitBytes = req.value("data_limit_bytes", config.dataLimitBytes);
     config.cpuSeconds = req.value("cpu_seconds", config.cpuSeconds);
+    config.gpu = device;
     try {
       sandbox = kevo::eval::applySandbox(config);
     } catch (const std::exception& e) {
@@ -106,11 +124,22 @@ json load(WorkerState& s, const json& req) {
   }
 
   std::string library = req.at("library").get<std::string>();
-  void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!handle) return {{"ok", false}, {"error", std::string("dlopen: ") + dlerror()}};
-  s.kernel = reinterpret_cast<KernelFn>(dlsym(handle, "kevo_kernel"));
-  if (!s.kernel)
-    return {{"ok", false}, {"error", "the library exports no kevo_kernel (extern \"C\" missing?)"}};
+  if (device) {
+    if (req.value("artifact", "") == "shared_library") {
+      try {
+        s.gpu->loadLibrary(library);
+      } catch (const std::exception& e) {
+        return {{"ok", false}, {"error", e.what()}};
+      }
+    }
+  } else {
+    void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) return {{"ok", false}, {"error", std::string("dlopen: ") + dlerror()}};
+    s.kernel = reinterpret_cast<KernelFn>(dlsym(handle, "kevo_kernel"));
+    if (!s.kernel)
+      return {{"ok", false},
+              {"error", "the library exports no kevo_kernel (extern \"C\" missing?)"}};
+  }
   if (req.value("sandbox", true)) {
     try {
       kevo::eval::forbidNewExecutableMemory();
@@ -120,7 +149,7 @@ json load(WorkerState& s, const json& req) {
     }
   }
   s.baselineThreads = s.taskDir ? countThreads(s.taskDir) : 1;
-  if (s.threadCheck && s.baselineThreads > 1) {
+  if (s.threadCheck && !device && s.baselineThreads > 1) {
     // A thread started by a static constructor could finish each call's work after it returns.
     return {{"ok", false},
             {"rejected", true},
@@ -128,12 +157,51 @@ json load(WorkerState& s, const json& req) {
                           " thread(s) when it was loaded; kernels may only use threads they join "
                           "before returning"}};
   }
-  return {{"ok", true}, {"sandbox", sandbox}, {"threads", s.baselineThreads}};
+  return {
+      {"ok", true}, {"sandbox", sandbox}, {"threads", s.baselineThreads}, {"device", deviceReport}};
+}
+
+void flushCaches(WorkerState& s, size_t bytes) {
+  if (s.flushBuffer.size() != bytes) s.flushBuffer.assign(bytes, 1);
+  // Write then read every line, evicting the kernel's data from every cache level.
+  volatile uint8_t sink = 0;
+  for (size_t i = 0; i < bytes; i += 64) s.flushBuffer[i] = uint8_t(s.flushBuffer[i] + 1);
+  for (size_t i = 0; i < bytes; i += 64) sink = uint8_t(sink + s.flushBuffer[i]);
+  (void)sink;
+}
+
+int leftoverThreads(WorkerState& s) {
+  if (!s.threadCheck || !s.taskDir) return 0;
+  if (s.gpu && s.firstCall) {
+    // The CUDA runtime and driver start helper threads at their first use: what is running
+    // after the first call is the baseline for the rest.
+    s.firstCall = false;
+    s.baselineThreads = countThreads(s.taskDir);
+    return 0;
+  }
+  // A joined thread can linger in /proc for a moment after join returns: look again briefly
+  // before calling it left running.
+  int leftover = 0;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    leftover = countThreads(s.taskDir) - s.baselineThreads;
+    if (leftover <= 0) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  return std::max(leftover, 0);
 }
 
 json call(WorkerState& s, const json& req) {
+  if (s.gpu) {
+    json r = s.gpu->call(req);
+    r["leftover_threads"] = leftoverThreads(s);
+    return r;
+  }
   size_t set = req.at("set").get<size_t>();
   if (set >= s.sets.size()) return {{"error", "no such set"}};
+  // The flush comes after the parent's poison writes, so a cold call starts with nothing of
+  // its outputs or inputs in any cache.
+  if (int64_t flush = req.value("flush_bytes", int64_t(0)); flush > 0)
+    flushCaches(s, size_t(flush));
   TensorSet& ts = s.sets[set];
   auto t0 = std::chrono::steady_clock::now();
   int rc =
@@ -141,33 +209,19 @@ json call(WorkerState& s, const json& req) {
                int32_t(ts.outputs.size()), s.scalars.data(), int32_t(s.scalars.size()), nullptr);
   auto t1 = std::chrono::steady_clock::now();
   int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
-  int leftover = 0;
-  if (s.threadCheck && s.taskDir) {
-    // A joined thread can linger in /proc for a moment after join returns: look again briefly
-    // before calling it left running.
-    for (int attempt = 0; attempt < 20; ++attempt) {
-      leftover = countThreads(s.taskDir) - s.baselineThreads;
-      if (leftover <= 0) break;
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
-    }
-  }
-  return {{"rc", rc}, {"ns", ns}, {"leftover_threads", std::max(leftover, 0)}};
+  return {{"rc", rc}, {"ns", ns}, {"leftover_threads", leftoverThreads(s)}};
 }
 
 json flush(WorkerState& s, const json& req) {
-  size_t bytes = req.at("bytes").get<size_t>();
-  if (s.flushBuffer.size() != bytes) s.flushBuffer.assign(bytes, 1);
-  // Write then read every line, evicting the kernel's data from every cache level.
-  volatile uint8_t sink = 0;
-  for (size_t i = 0; i < bytes; i += 64) s.flushBuffer[i] = uint8_t(s.flushBuffer[i] + 1);
-  for (size_t i = 0; i < bytes; i += 64) sink = uint8_t(sink + s.flushBuffer[i]);
-  (void)sink;
+  flushCaches(s, req.at("bytes").get<size_t>());
   return {{"ok", true}};
 }
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "--gpu-probe")
+    return kevo::worker::runGpuProbe(argv[2], std::atoi(argv[3]));
   // Only the protocol fds, the arena and the log files survive; anything else inherited by
   // accident is closed before candidate code can see it.
   close_range(kevo::eval::kWorkerArenaFd + 1, ~0U, 0);
@@ -187,8 +241,10 @@ int main() {
         json r = load(state, req);
         reply(r);
         if (!r.value("ok", false)) _exit(2);
-      } else if (cmd == "call" && state.kernel) {
+      } else if (cmd == "call" && (state.kernel || state.gpu)) {
         reply(call(state, req));
+      } else if (cmd == "download_inputs") {
+        reply(state.gpu ? state.gpu->downloadInputs(req) : json{{"ok", true}});
       } else if (cmd == "flush") {
         reply(flush(state, req));
       } else if (cmd == "ping") {

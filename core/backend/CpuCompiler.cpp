@@ -1,11 +1,9 @@
 #include "backend/CpuCompiler.h"
 
 #include <chrono>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <random>
-#include <sstream>
 #include <stdexcept>
+
+#include "backend/BuildCache.h"
 
 #include "problem/Problem.h"
 #include "util/Paths.h"
@@ -15,28 +13,6 @@
 namespace kevo::backend {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void writeFile(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary);
-  out << text;
-  if (!out) throw std::runtime_error("cannot write " + p.string());
-}
-
-std::string uniqueSuffix() {
-  static std::mt19937_64 rng(std::random_device{}());
-  return std::to_string(rng());
-}
-
-}  // namespace
 
 CpuCompiler::CpuCompiler(fs::path cacheDir, std::string compiler)
     : cacheDir_(std::move(cacheDir)), compiler_(std::move(compiler)) {}
@@ -90,7 +66,7 @@ BuildResult CpuCompiler::build(const BuildRequest& request) {
   }
 
   fs::path abiDir = util::abiIncludeDir();
-  std::string abiHeader = readFile(abiDir / "kevo_abi.h");
+  std::string abiHeader = readTextFile(abiDir / "kevo_abi.h");
   if (abiHeader.empty()) throw std::runtime_error("kevo_abi.h not found in " + abiDir.string());
 
   std::vector<std::string> flags = defaultFlags();
@@ -103,32 +79,11 @@ BuildResult CpuCompiler::build(const BuildRequest& request) {
 
   BuildResult result;
   result.key = util::sha256Hex(keyMaterial);
-  fs::path entry = cacheDir_ / "build" / result.key;
-  result.library = entry / "kernel.so";
+  BuildCache cache(cacheDir_);
+  if (auto hit = cache.find(result.key, "kernel.so")) return *hit;
 
-  // A finished entry has result.json, written last.
-  if (fs::exists(entry / "result.json")) {
-    try {
-      auto j = nlohmann::json::parse(readFile(entry / "result.json"));
-      result.ok = j.at("ok").get<bool>();
-      result.log = j.value("log", "");
-      for (const auto& c : j.value("command", nlohmann::json::array())) result.command.push_back(c);
-      for (const auto& d : j.value("diagnostics", nlohmann::json::array()))
-        result.diagnostics.push_back(diagnosticFromJson(d));
-      if (!result.ok || fs::exists(result.library)) {
-        result.cacheHit = true;
-        return result;
-      }
-    } catch (const std::exception&) {
-      // A damaged entry is rebuilt below.
-    }
-  }
-
-  fs::create_directories(cacheDir_ / "build");
-  fs::path staging =
-      cacheDir_ / "build" / ("tmp-" + result.key.substr(0, 16) + "-" + uniqueSuffix());
-  fs::create_directories(staging);
-  writeFile(staging / request.sourceName, request.source);
+  fs::path staging = cache.stage(result.key);
+  writeTextFile(staging / request.sourceName, request.source);
 
   result.command = {compiler_};
   result.command.insert(result.command.end(), flags.begin(), flags.end());
@@ -149,18 +104,7 @@ BuildResult CpuCompiler::build(const BuildRequest& request) {
   result.ok = run.exitCode == 0 && !run.timedOut && fs::exists(staging / "kernel.so");
   result.diagnostics = parseGccDiagnostics(run.output);
 
-  nlohmann::json j = {{"ok", result.ok}, {"log", result.log}, {"command", result.command}};
-  j["diagnostics"] = nlohmann::json::array();
-  for (const auto& d : result.diagnostics) j["diagnostics"].push_back(toJson(d));
-  writeFile(staging / "result.json", j.dump());
-
-  std::error_code ec;
-  if (fs::exists(entry) && !fs::exists(entry / "result.json")) fs::remove_all(entry, ec);
-  fs::rename(staging, entry, ec);
-  if (ec) {
-    // Another process finished the same build first: use theirs.
-    fs::remove_all(staging);
-  }
+  cache.commit(staging, result, "kernel.so");
   return result;
 }
 

@@ -21,8 +21,9 @@ struct BuildRequest {
 
 struct BuildResult {
   bool ok = false;
-  std::filesystem::path library;  // the .so, when ok
-  std::string key;                // content hash (hex)
+  std::filesystem::path library;            // the built file (the .so, or the .cubin), when ok
+  std::string artifact = "shared_library";  // or "cubin" (CUDA launch-plan form)
+  std::string key;                          // content hash (hex)
   bool cacheHit = false;
   double compileSeconds = 0;  // 0 on a cache hit
   std::vector<std::string> command;

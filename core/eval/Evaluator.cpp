@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "backend/LaunchPlan.h"
 #include "eval/ArenaLayout.h"
 #include "eval/OutputCheck.h"
 #include "eval/SharedArena.h"
@@ -103,7 +104,7 @@ class KernelSession {
  public:
   KernelSession(const EvaluatorConfig& config, const fs::path& library, SharedArena& arena,
                 const ArenaLayout& layout, const ConcreteShapes& shapes, const Problem& problem,
-                bool threadCheck, double timeout)
+                bool threadCheck, double timeout, const json& device = json())
       : arena_(arena),
         layout_(layout),
         shapes_(shapes),
@@ -118,17 +119,26 @@ class KernelSession {
                  {"sets", describeSets(shapes, layout)},
                  {"scalars", shapes.scalars},
                  {"thread_check", threadCheck}};
-    auto reply = worker_.request(load, 30);
+    if (!device.is_null()) {
+      load.update(device);
+      gpu_ = true;
+    }
+    auto reply = worker_.request(load, 60);
     if (!reply) {
-      failure_ = fromWorkerFailure(*worker_.failure(), 30, "while loading");
+      failure_ = fromWorkerFailure(*worker_.failure(), 60, "while loading");
       return;
     }
     if (!reply->value("ok", false)) {
       std::string error = reply->value("error", "unknown error");
       Verdict v = reply->value("rejected", false) ? Verdict::Rejected
-                  : error.rfind("dlopen", 0) == 0 || error.find("kevo_kernel") != std::string::npos
+                  : error.rfind("dlopen", 0) == 0 ||
+                          error.find("kevo_kernel") != std::string::npos ||
+                          error.find("kevo-launch names kernel") != std::string::npos
                       ? Verdict::CompileError
                       : Verdict::Crash;
+      if (gpu_ && (error.find("no NVIDIA driver") != std::string::npos ||
+                   error.find("sees no GPU") != std::string::npos))
+        throw EvaluationSetupError("the CUDA backend needs a GPU: " + error);
       failure_ = Failure{v, "loading failed: " + error, std::nullopt};
       return;
     }
@@ -157,11 +167,17 @@ class KernelSession {
   std::optional<double> call(int set, PoisonPattern pattern, bool fullCheck,
                              const std::vector<std::vector<uint8_t>>* expected,
                              const std::vector<std::vector<uint8_t>>* pristine,
-                             std::mt19937_64& rng, double* parentSeconds = nullptr) {
+                             std::mt19937_64& rng, double* parentSeconds = nullptr,
+                             int64_t flushBytes = 0) {
     if (failure_) return std::nullopt;
     poisonSet(set, pattern);
+    // A cold call has the worker flush the caches after these poison writes: otherwise they
+    // would leave the output cached and dirty, and a cold shape set would time warm stores.
+    json request = {{"cmd", "call"}, {"set", set}, {"flush_bytes", flushBytes}};
+    // On a GPU the inputs live on the device: they come back to the arena to be compared.
+    if (gpu_ && pristine) request["download_inputs"] = true;
     auto start = Clock::now();
-    auto reply = worker_.request({{"cmd", "call"}, {"set", set}}, timeout_);
+    auto reply = worker_.request(request, timeout_);
     double parent = secondsSince(start);
     if (!reply) {
       failure_ = fromWorkerFailure(*worker_.failure(), timeout_, "during the call");
@@ -176,9 +192,21 @@ class KernelSession {
     kernelSeconds_ += seconds;
     if (parentSeconds) *parentSeconds = parent;
     int rc = reply->value("rc", 0);
+    if (reply->contains("cuda_error")) {
+      // A sticky error: this worker's CUDA context is unusable; the next evaluation starts a
+      // fresh worker.
+      failure_ = Failure{Verdict::Crash,
+                         "CUDA error during the call: " + reply->value("cuda_error", std::string()),
+                         std::nullopt};
+      return std::nullopt;
+    }
     if (rc != 0) {
       failure_ =
           Failure{Verdict::Crash, "kevo_kernel returned " + std::to_string(rc), std::nullopt};
+      return std::nullopt;
+    }
+    if (reply->contains("canary")) {
+      failure_ = Failure{Verdict::Rejected, reply->value("canary", std::string()), std::nullopt};
       return std::nullopt;
     }
     if (int left = reply->value("leftover_threads", 0); left > 0) {
@@ -224,7 +252,18 @@ class KernelSession {
 
   // The inputs of `set` byte for byte as generated: a kernel that writes its inputs could make
   // a check computed from them afterwards agree with it.
-  bool inputsIntact(int set, const std::vector<std::vector<uint8_t>>& pristine) {
+  bool inputsIntact(int set, const std::vector<std::vector<uint8_t>>& pristine,
+                    bool download = false) {
+    if (download && gpu_) {
+      auto reply = worker_.request({{"cmd", "download_inputs"}, {"set", set}}, timeout_);
+      if (!reply || !reply->value("ok", false)) {
+        failure_ = reply ? Failure{Verdict::Crash,
+                                   "copying the inputs back failed: " + reply->dump(), std::nullopt}
+                         : fromWorkerFailure(*worker_.failure(), timeout_,
+                                             "while copying the inputs back");
+        return false;
+      }
+    }
     for (size_t i = 0; i < shapes_.inputs.size(); ++i) {
       const BufferSlot& s = layout_.inputs[size_t(set)][i];
       if (std::memcmp(at(s.offset), pristine[i].data(), size_t(s.bytes)) != 0) {
@@ -271,6 +310,7 @@ class KernelSession {
   WorkerClient worker_;
   std::optional<Failure> failure_;
   json sandbox_;
+  bool gpu_ = false;
   double kernelSeconds_ = 0;
   int callsChecked_ = 0;
   int fullChecks_ = 0;
@@ -285,7 +325,36 @@ struct TimedRun {
 }  // namespace
 
 Evaluator::Evaluator(EvaluatorConfig config)
-    : config_(std::move(config)), compiler_(config_.cacheDir, config_.compiler) {}
+    : config_(std::move(config)), compiler_(config_.cacheDir, config_.compiler) {
+  if (config_.backend == "cuda")
+    cudaCompiler_.emplace(config_.cacheDir, config_.cudaArch, config_.cudaUseNvcc);
+  else if (config_.backend != "cpu")
+    throw std::invalid_argument("unknown backend \"" + config_.backend + "\" (known: cpu, cuda)");
+}
+
+backend::BuildResult Evaluator::build(backend::BuildRequest request) {
+  if (!cudaCompiler_) return compiler_.build(request);
+  if (request.sourceName == "kernel.cpp") request.sourceName = "kernel.cu";
+  return cudaCompiler_->build(request);
+}
+
+namespace {
+
+// The JSON the worker's device mode loads with: the artifact and, in launch-plan form, the
+// plan resolved for this shape set. Throws backend::LaunchPlanError.
+json deviceLoad(const backend::BuildResult& build, const std::string& source,
+                const Problem& problem, const ShapeSet& ss, const ConcreteShapes& shapes) {
+  json d = {{"device", "cuda"}, {"artifact", build.artifact}};
+  if (build.artifact == "cubin") {
+    problem::SymbolTable symbols = ss.symbols;
+    for (size_t i = 0; i < problem.scalars.size() && i < shapes.scalars.size(); ++i)
+      symbols[problem.scalars[i].name] = shapes.scalars[i];
+    d["plan"] = backend::resolveLaunchPlan(backend::parseLaunchPlan(source), symbols).toJson();
+  }
+  return d;
+}
+
+}  // namespace
 
 EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& source,
                                      const std::string& label, const EvalOptions& options) {
@@ -322,7 +391,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
     request.libs = problem.baselineCpu->libs;
   if (trusted && options.role == KernelRole::Reference && problem.referenceCpu)
     request.libs = problem.referenceCpu->libs;
-  result.build = compiler_.build(request);
+  result.build = build(request);
   if (!result.build.ok) {
     result.verdict = Verdict::CompileError;
     std::string first = "the compiler failed";
@@ -335,23 +404,47 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
     result.wallSeconds = secondsSince(wallStart);
     return result;
   }
+  // A trusted kernel: its source, and its build by the compiler its file is for (.cu: CUDA).
+  struct Trusted {
+    std::string source;
+    backend::BuildResult build;
+    bool onGpu = false;
+  };
   auto buildTrusted = [&](const problem::KernelFile& file, const char* what) {
+    Trusted t;
+    t.source = readFile(file.source);
+    t.onGpu = file.source.extension() == ".cu";
     backend::BuildRequest r;
-    r.source = readFile(file.source);
+    r.source = t.source;
     r.sourceName = file.source.filename().string();
     r.libs = file.libs;
-    auto b = compiler_.build(r);
-    if (!b.ok)
+    t.build = t.onGpu ? cudaCompiler_->build(r) : compiler_.build(r);
+    if (!t.build.ok)
       throw EvaluationSetupError(std::string("the ") + what + " of problem " + problem.id + " (" +
-                                 file.source.string() + ") does not compile:\n" + b.log);
-    return b.library;
+                                 file.source.string() + ") does not compile:\n" + t.build.log);
+    return t;
   };
   if (!problem.referenceCpu)
     throw EvaluationSetupError("problem " + problem.id + " has no CPU reference");
-  fs::path referenceLib = buildTrusted(*problem.referenceCpu, "reference");
-  std::optional<fs::path> baselineLib;
-  if (options.timing && options.timeBaseline && problem.baselineCpu)
-    baselineLib = buildTrusted(*problem.baselineCpu, "baseline");
+  // On a GPU the CUDA reference (written for obvious correctness, in double) is used when the
+  // problem has one: it is as trustworthy and far faster on large shapes.
+  const problem::KernelFile& referenceFile =
+      isCuda() && problem.referenceCuda ? *problem.referenceCuda : *problem.referenceCpu;
+  Trusted reference = buildTrusted(referenceFile, "reference");
+  const std::optional<problem::KernelFile>& baselineFile =
+      isCuda() ? problem.baselineCuda : problem.baselineCpu;
+  std::optional<Trusted> baseline;
+  if (options.timing && options.timeBaseline && baselineFile)
+    baseline = buildTrusted(*baselineFile, "baseline");
+  auto trustedDevice = [&](const Trusted& t, const ShapeSet& ss, const ConcreteShapes& shapes) {
+    if (!t.onGpu) return json();
+    try {
+      return deviceLoad(t.build, t.source, problem, ss, shapes);
+    } catch (const backend::LaunchPlanError& e) {
+      throw EvaluationSetupError("the launch plan of " + problem.id + "'s " +
+                                 t.build.library.string() + " is wrong: " + e.what());
+    }
+  };
 
   std::mt19937_64 rng(result.seed);
   for (size_t si = 0; si < shapeSets.size(); ++si) {
@@ -386,8 +479,9 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
     // The expected outputs, from the reference in its own worker. They live only here.
     std::vector<std::vector<std::vector<uint8_t>>> expected(static_cast<size_t>(sets));
     {
-      KernelSession ref(config_, referenceLib, arena, layout, shapes, problem, false,
-                        std::max(options.callTimeoutSeconds, 60.0));
+      KernelSession ref(config_, reference.build.library, arena, layout, shapes, problem, false,
+                        std::max(options.callTimeoutSeconds, 60.0),
+                        trustedDevice(reference, ss, shapes));
       for (int k = 0; k < sets && !ref.failure(); ++k) {
         if (!ref.call(k, PoisonPattern::A, false, nullptr, &pristine[size_t(k)], rng)) break;
         for (size_t o = 0; o < shapes.outputs.size(); ++o) {
@@ -426,26 +520,39 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       for (int i = 0; i < options.maxReps; ++i) {
         if (i >= options.minReps && measured >= options.targetTimedSeconds) break;
         int k = i % sets;
-        if (ss.cache == problem::CacheMode::Cold && !ks.flush(2 * config_.llcBytes)) return false;
         double parent = 0;
+        int64_t flushBytes = ss.cache == problem::CacheMode::Cold ? 2 * config_.llcBytes : 0;
         auto t = ks.call(k, i % 2 ? PoisonPattern::B : PoisonPattern::A,
                          smallOutputs || fullChecked.count(i), &expected[size_t(k)],
-                         smallInputs ? &pristine[size_t(k)] : nullptr, rng, &parent);
+                         smallInputs ? &pristine[size_t(k)] : nullptr, rng, &parent, flushBytes);
         if (!t) return false;
         timed.workerSeconds.push_back(*t);
         timed.parentSeconds.push_back(parent);
         measured += *t;
       }
       for (int k = 0; k < sets; ++k)
-        if (!ks.inputsIntact(k, pristine[size_t(k)])) return false;
+        if (!ks.inputsIntact(k, pristine[size_t(k)], true)) return false;
       return true;
     };
 
     // The candidate.
+    json candidateDevice;
+    if (isCuda()) {
+      try {
+        candidateDevice = deviceLoad(result.build, source, problem, ss, shapes);
+      } catch (const backend::LaunchPlanError& e) {
+        r.verdict = Verdict::CompileError;
+        r.detail = std::string("launch plan: ") + e.what();
+        result.verdict = r.verdict;
+        result.detail = ss.name + ": " + r.detail;
+        result.shapeSets.push_back(std::move(r));
+        break;
+      }
+    }
     TimedRun candidateRun;
     {
       KernelSession cand(config_, result.build.library, arena, layout, shapes, problem, !trusted,
-                         options.callTimeoutSeconds);
+                         options.callTimeoutSeconds, candidateDevice);
       result.sandbox = cand.sandbox();
       bool fine = !cand.failure() && runKernel(cand, candidateRun, options.timing);
       result.kernelSeconds += cand.kernelSeconds();
@@ -493,10 +600,11 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
     }
 
     // The baseline, timed in the same run on the same inputs.
-    if (r.verdict == Verdict::Ok && baselineLib) {
+    if (r.verdict == Verdict::Ok && baseline) {
       TimedRun baseRun;
-      KernelSession base(config_, *baselineLib, arena, layout, shapes, problem, false,
-                         std::max(options.callTimeoutSeconds, 60.0));
+      KernelSession base(config_, baseline->build.library, arena, layout, shapes, problem, false,
+                         std::max(options.callTimeoutSeconds, 60.0),
+                         trustedDevice(*baseline, ss, shapes));
       bool fine = !base.failure() && runKernel(base, baseRun, true);
       result.kernelSeconds += base.kernelSeconds();
       if (fine) {
@@ -506,7 +614,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       } else {
         r.baselineNote = "baseline failed: " + base.failure()->detail;
       }
-    } else if (options.timing && !problem.baselineCpu) {
+    } else if (options.timing && !baselineFile) {
       r.baselineNote = "the problem has no baseline";
     }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backend/CpuCompiler.h"
+#include "backend/CudaCompiler.h"
 #include "eval/EvaluationResult.h"
 #include "problem/Problem.h"
 #include "profile/Roofline.h"
@@ -50,6 +51,12 @@ struct EvaluatorConfig {
   profile::Ceilings ceilings;
   int64_t llcBytes = 32 << 20;
   std::string compiler = "g++";
+  // "cpu", or "cuda": candidates are CUDA sources (docs/cuda-backend.md) run on GPU 0, the
+  // problem's CUDA baseline (and CUDA reference, when it has one) beside them; llcBytes is
+  // then the GPU's L2 and the ceilings the GPU's.
+  std::string backend = "cpu";
+  std::string cudaArch = "sm_90a";
+  bool cudaUseNvcc = false;  // nvcc -cubin instead of NVRTC for launch-plan sources
 };
 
 class Evaluator {
@@ -63,11 +70,15 @@ class Evaluator {
                             const std::string& label, const EvalOptions& options);
 
   backend::CpuCompiler& compiler() { return compiler_; }
+  // Builds with the configured backend's compiler (a CUDA request is named kernel.cu).
+  backend::BuildResult build(backend::BuildRequest request);
+  bool isCuda() const { return config_.backend == "cuda"; }
   const EvaluatorConfig& config() const { return config_; }
 
  private:
   EvaluatorConfig config_;
   backend::CpuCompiler compiler_;
+  std::optional<backend::CudaCompiler> cudaCompiler_;
 };
 
 // The worker beside the running executable (or $KEVO_WORKER).

@@ -82,8 +82,14 @@ std::string applyLimits(const SandboxConfig& c) {
 #if defined(__SANITIZE_ADDRESS__)
   report += " data unlimited (AddressSanitizer build: its shadow memory counts as data);";
 #else
-  setLimit(RLIMIT_DATA, c.dataLimitBytes, "setrlimit(RLIMIT_DATA)");
-  report += " data " + std::to_string(c.dataLimitBytes >> 20) + " MiB;";
+  if (c.gpu) {
+    // The CUDA driver maps host memory for the device as it goes; a data or address-space
+    // limit makes it fail with out-of-memory. The GPU's own memory bounds what a kernel takes.
+    report += " data unlimited (device mode: the CUDA driver's mappings);";
+  } else {
+    setLimit(RLIMIT_DATA, c.dataLimitBytes, "setrlimit(RLIMIT_DATA)");
+    report += " data " + std::to_string(c.dataLimitBytes >> 20) + " MiB;";
+  }
 #endif
   setLimit(RLIMIT_CPU, c.cpuSeconds, "setrlimit(RLIMIT_CPU)");
   setLimit(RLIMIT_FSIZE, c.fileSizeBytes, "setrlimit(RLIMIT_FSIZE)");

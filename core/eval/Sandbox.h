@@ -20,6 +20,7 @@ struct SandboxConfig {
   uint64_t cpuSeconds = 900;
   uint64_t fileSizeBytes = 64ULL << 20;
   bool network = false;  // true leaves the network namespace alone (never for candidates)
+  bool gpu = false;      // device mode: the driver's mappings are exempt from the data limit
 };
 
 // Applies every layer it can; returns a report per layer ("ok", "skipped: why"). Throws

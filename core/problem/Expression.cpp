@@ -100,11 +100,17 @@ class Parser {
         ++pos_;
       std::string name(text_.substr(start, pos_ - start));
       if (accept('(')) {
-        if (name != "min" && name != "max") fail("unknown function '" + name + "'");
+        if (name != "min" && name != "max" && name != "cdiv")
+          fail("unknown function '" + name + "' (known: min, max, cdiv)");
         int64_t a = expr();
         expect(',');
         int64_t b = expr();
         expect(')');
+        if (name == "cdiv") {
+          // Ceiling division, for grid sizes: cdiv(N, 256) blocks of 256 cover N.
+          if (b <= 0) fail("cdiv by a non-positive number");
+          return a <= 0 ? 0 : (a + b - 1) / b;
+        }
         return name == "min" ? std::min(a, b) : std::max(a, b);
       }
       if (seen_) seen_->push_back(name);

@@ -77,6 +77,7 @@ const ShapeSet* Problem::findShapeSet(const std::string& name) const {
 
 std::optional<std::vector<std::string>> libraryFlags(const std::string& lib) {
   if (lib == "openblas") return std::vector<std::string>{"-lopenblas"};
+  if (lib == "cublas") return std::vector<std::string>{"-lcublas"};
   return std::nullopt;
 }
 
@@ -266,6 +267,10 @@ std::vector<TensorSpec> readTensors(SpecReader& r, const json& spec, const std::
   return tensors;
 }
 
+std::optional<KernelFile> readBackendEntry(SpecReader& r, const json& entry,
+                                           const std::string& field,
+                                           const std::filesystem::path& dir);
+
 std::optional<KernelFile> readKernelFile(SpecReader& r, const json& spec, const std::string& key,
                                          const std::filesystem::path& dir, bool required) {
   if (!spec.contains(key)) {
@@ -277,28 +282,35 @@ std::optional<KernelFile> readKernelFile(SpecReader& r, const json& spec, const 
     r.error(key, "expected an object with a \"cpu\" entry");
     return std::nullopt;
   }
-  const json& cpu = k["cpu"];
-  std::string field = key + ".cpu";
-  if (!cpu.is_object()) {
-    r.error(field, "expected {\"source\": \"file.cpp\", \"title\": \"...\"}");
+  for (const auto& [backend, _] : k.items())
+    if (backend != "cpu" && backend != "cuda")
+      r.error(key + "." + backend, "unknown backend (known: cpu, cuda)");
+  return readBackendEntry(r, k["cpu"], key + ".cpu", dir);
+}
+
+std::optional<KernelFile> readBackendEntry(SpecReader& r, const json& entry,
+                                           const std::string& field,
+                                           const std::filesystem::path& dir) {
+  if (!entry.is_object()) {
+    r.error(field, "expected {\"source\": \"file\", \"title\": \"...\"}");
     return std::nullopt;
   }
   KernelFile f;
-  std::string source = r.string(cpu, "source", field + ".source");
-  f.title = r.string(cpu, "title", field + ".title", false);
+  std::string source = r.string(entry, "source", field + ".source");
+  f.title = r.string(entry, "title", field + ".title", false);
   if (!source.empty()) {
     f.source = dir / source;
     if (!std::filesystem::is_regular_file(f.source))
       r.error(field + ".source", "file \"" + f.source.string() + "\" does not exist");
   }
-  if (cpu.contains("libs")) {
-    if (!cpu["libs"].is_array()) {
+  if (entry.contains("libs")) {
+    if (!entry["libs"].is_array()) {
       r.error(field + ".libs", "expected an array of library names");
     } else {
-      for (const auto& l : cpu["libs"]) {
+      for (const auto& l : entry["libs"]) {
         if (!l.is_string() || !libraryFlags(l.get<std::string>()))
           r.error(field + ".libs",
-                  "unknown library " + SpecReader::describe(l) + " (known: openblas)");
+                  "unknown library " + SpecReader::describe(l) + " (known: openblas, cublas)");
         else
           f.libs.push_back(l.get<std::string>());
       }
@@ -427,6 +439,13 @@ Problem loadProblem(const std::filesystem::path& dirIn) {
   }
   p.referenceCpu = readKernelFile(r, spec, "reference", dir, true);
   p.baselineCpu = readKernelFile(r, spec, "baseline", dir, false);
+  // The CUDA kernels are optional: a problem without them is CPU-only.
+  if (spec.contains("reference") && spec["reference"].is_object() &&
+      spec["reference"].contains("cuda"))
+    p.referenceCuda = readBackendEntry(r, spec["reference"]["cuda"], "reference.cuda", dir);
+  if (spec.contains("baseline") && spec["baseline"].is_object() &&
+      spec["baseline"].contains("cuda"))
+    p.baselineCuda = readBackendEntry(r, spec["baseline"]["cuda"], "baseline.cuda", dir);
 
   // Every expression must be computable in every shape set.
   if (r.errors().empty()) {

@@ -74,6 +74,8 @@ struct Problem {
   Tolerance tolerance;
   std::optional<KernelFile> referenceCpu;
   std::optional<KernelFile> baselineCpu;
+  std::optional<KernelFile> referenceCuda;  // docs/cuda-backend.md
+  std::optional<KernelFile> baselineCuda;
 
   const ShapeSet* findShapeSet(const std::string& name) const;
 };

@@ -55,7 +55,8 @@ HarnessNodeEvaluator::HarnessNodeEvaluator(eval::Evaluator& evaluator,
 
 void HarnessNodeEvaluator::prebuild(const std::vector<const SearchNode*>& nodes) {
   if (nodes.size() < 2) return;
-  evaluator_.compiler().compilerVersion();  // initialized once, before the threads
+  if (!evaluator_.isCuda())
+    evaluator_.compiler().compilerVersion();  // initialized once, before the threads
   std::vector<std::thread> builders;
   for (const SearchNode* n : nodes) {
     backend::BuildRequest r;
@@ -63,7 +64,7 @@ void HarnessNodeEvaluator::prebuild(const std::vector<const SearchNode*>& nodes)
     r.extraFlags = n->flags;
     builders.emplace_back([this, r] {
       try {
-        evaluator_.compiler().build(r);
+        evaluator_.build(r);
       } catch (const std::exception&) {
         // evaluate() reports it.
       }
@@ -89,7 +90,7 @@ NodeOutcome HarnessNodeEvaluator::evaluate(const SearchNode& node) {
   if (store_) {
     store::StoredEvaluation e;
     e.problemId = problem_.id;
-    e.backend = "cpu";
+    e.backend = evaluator_.config().backend;
     e.role = "candidate";
     e.label = "node " + std::to_string(node.id);
     e.source = node.source;

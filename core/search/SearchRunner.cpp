@@ -30,7 +30,8 @@ nlohmann::json SearchConfig::toJson() const {
           {"batch", batch},
           {"time_limit_seconds", timeLimitSeconds},
           {"plateau", plateau},
-          {"shape_sets", shapeSets}};
+          {"shape_sets", shapeSets},
+          {"backend", backend}};
 }
 
 SearchConfig SearchConfig::fromJson(const nlohmann::json& j) {
@@ -43,6 +44,7 @@ SearchConfig SearchConfig::fromJson(const nlohmann::json& j) {
   c.batch = j.value("batch", 2);
   c.timeLimitSeconds = j.value("time_limit_seconds", 0.0);
   c.plateau = j.value("plateau", 0);
+  c.backend = j.value("backend", "cpu");
   if (j.contains("shape_sets")) c.shapeSets = j["shape_sets"].get<std::vector<std::string>>();
   return c;
 }

@@ -38,6 +38,7 @@ struct SearchConfig {
   double timeLimitSeconds = 0;  // 0: none
   int plateau = 0;              // stop after this many evaluations without a new best (0: never)
   std::vector<std::string> shapeSets;  // empty: all
+  std::string backend = "cpu";         // cpu or cuda: which recipes, compiler and device
   nlohmann::json toJson() const;
   static SearchConfig fromJson(const nlohmann::json& j);
 };

@@ -227,9 +227,12 @@ Recipe loadRecipe(const fs::path& dirIn) {
       for (const auto& f : spec["flags"])
         r.flags.push_back(f.is_string() ? f.get<std::string>() : f.dump());
   }
-  std::ifstream kernel(dir / "kernel.cpp");
+  // CPU recipes hold kernel.cpp, CUDA recipes kernel.cu (docs/cuda-backend.md).
+  fs::path kernelFile = fs::exists(dir / "kernel.cu") ? dir / "kernel.cu" : dir / "kernel.cpp";
+  std::ifstream kernel(kernelFile);
   if (!kernel) {
-    errors.push_back((dir / "kernel.cpp").string() + ": missing (every recipe has a kernel.cpp)");
+    errors.push_back((dir / "kernel.cpp").string() +
+                     ": missing (every recipe has a kernel.cpp, or a kernel.cu for CUDA)");
   } else {
     std::ostringstream s;
     s << kernel.rdbuf();
@@ -273,9 +276,9 @@ RecipeLibrary loadRecipeLibrary(const fs::path& root) {
   return lib;
 }
 
-fs::path defaultRecipeRoot() {
+fs::path defaultRecipeRoot(const std::string& backend) {
   if (const char* env = std::getenv("KEVO_RECIPES_DIR"); env && *env) return env;
-  return util::dataDir() / "knowledge" / "recipes" / "cpu";
+  return util::dataDir() / "knowledge" / "recipes" / backend;
 }
 
 }  // namespace kevo::synth

@@ -66,7 +66,8 @@ struct RecipeLibrary {
 
 // Every <root>/<family>/<recipe>/recipe.json under root (e.g. knowledge/recipes/cpu).
 RecipeLibrary loadRecipeLibrary(const std::filesystem::path& root);
-std::filesystem::path defaultRecipeRoot();
+// knowledge/recipes/<backend> ($KEVO_RECIPES_DIR overrides it).
+std::filesystem::path defaultRecipeRoot(const std::string& backend = "cpu");
 
 // Evaluates "lhs OP rhs" over the knob values; throws std::runtime_error on bad syntax.
 bool evaluateConstraint(const std::string& constraint, const KnobValues& k);

@@ -1,0 +1,278 @@
+#include "CudaRunner.h"
+
+#include <dlfcn.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace kevo::worker {
+
+using nlohmann::json;
+using namespace kevo::gpu;
+
+namespace {
+
+// Device bytes after every output that a write past its end lands on (the arena's canary
+// covers only the rest of its last page, which can be nothing).
+constexpr int64_t kTailBytes = 64 << 10;
+constexpr unsigned kTailWord = 0xC0DEFACEu;
+
+std::string readBinary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+kevo_tensor tensorOf(void* data, const json& d) {
+  kevo_tensor t{};
+  t.data = data;
+  t.dtype = d.at("dtype").get<int32_t>();
+  const auto& shape = d.at("shape");
+  t.ndim = int32_t(shape.size());
+  int64_t stride = 1;
+  for (int k = t.ndim - 1; k >= 0; --k) {
+    t.shape[k] = shape[size_t(k)].get<int64_t>();
+    t.strides[k] = stride;
+    stride *= t.shape[k];
+  }
+  return t;
+}
+
+}  // namespace
+
+json CudaRunner::setup(uint8_t* arena, int64_t arenaBytes, const json& req) {
+  d_ = &cudaDriver();
+  arena_ = arena;
+  GpuDeviceInfo info = queryGpuDevice();
+  CUdevice dev = 0;
+  CUcontext ctx = nullptr;
+  d_->check(d_->cuDeviceGet(&dev, 0), "cuDeviceGet");
+  // The primary context: the one the CUDA runtime (and cuBLAS) in a library-form kernel uses.
+  d_->check(d_->cuDevicePrimaryCtxRetain(&ctx, dev), "cuDevicePrimaryCtxRetain");
+  d_->check(d_->cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
+  // Pinned, the copies of 100 MB sets take milliseconds instead of tens of them.
+  pinned_ = d_->cuMemHostRegister(arena_, size_t(arenaBytes), 0) == kCudaSuccess;
+
+  for (const auto& v : req.at("scalars")) {
+    int64_t i = v.get<int64_t>();
+    scalars_.push_back(kevo_scalar{i, double(i)});
+  }
+  for (const auto& set : req.at("sets")) {
+    DeviceSet s;
+    int n = 0;
+    for (const auto& t : set.at("inputs")) {
+      if (n >= KEVO_CUDA_MAX_TENSORS)
+        throw std::runtime_error("more inputs than kevo_cuda_args holds");
+      int64_t bytes = t.at("bytes").get<int64_t>();
+      CUdeviceptr p = 0;
+      d_->check(d_->cuMemAlloc(&p, size_t(std::max<int64_t>(bytes, 256))), "cuMemAlloc (input)");
+      int64_t offset = t.at("offset").get<int64_t>();
+      d_->check(d_->cuMemcpyHtoD(p, arena_ + offset, size_t(bytes)), "cuMemcpyHtoD (input)");
+      s.inputs.push_back(p);
+      s.inputOffset.push_back(offset);
+      s.inputBytes.push_back(bytes);
+      s.args.in[n] = reinterpret_cast<const void*>(p);
+      const auto& shape = t.at("shape");
+      for (size_t k = 0; k < shape.size() && k < KEVO_CUDA_MAX_DIMS; ++k)
+        s.args.in_shape[n][k] = shape[k].get<long long>();
+      s.inTensors.push_back(tensorOf(reinterpret_cast<void*>(p), t));
+      ++n;
+    }
+    n = 0;
+    for (const auto& t : set.at("outputs")) {
+      if (n >= KEVO_CUDA_MAX_TENSORS)
+        throw std::runtime_error("more outputs than kevo_cuda_args holds");
+      int64_t capacity = t.at("capacity").get<int64_t>();
+      CUdeviceptr p = 0;
+      d_->check(d_->cuMemAlloc(&p, size_t(capacity + kTailBytes)), "cuMemAlloc (output)");
+      s.outputs.push_back(p);
+      s.outputOffset.push_back(t.at("offset").get<int64_t>());
+      s.outputCapacity.push_back(capacity);
+      s.args.out[n] = reinterpret_cast<void*>(p);
+      const auto& shape = t.at("shape");
+      for (size_t k = 0; k < shape.size() && k < KEVO_CUDA_MAX_DIMS; ++k)
+        s.args.out_shape[n][k] = shape[k].get<long long>();
+      s.outTensors.push_back(tensorOf(reinterpret_cast<void*>(p), t));
+      ++n;
+    }
+    for (size_t k = 0; k < scalars_.size() && k < KEVO_CUDA_MAX_SCALARS; ++k)
+      s.args.scalar[k] = scalars_[k].i;
+    sets_.push_back(std::move(s));
+  }
+
+  const json& plan = req.value("plan", json::object());
+  scratchBytes_ = plan.value("scratch_bytes", int64_t(0));
+  if (scratchBytes_ > 0) {
+    d_->check(d_->cuMemAlloc(&scratch_, size_t((scratchBytes_ + 3) / 4 * 4)),
+              "cuMemAlloc (scratch)");
+    for (auto& s : sets_) {
+      s.args.scratch = reinterpret_cast<void*>(scratch_);
+      s.args.scratch_bytes = scratchBytes_;
+    }
+  }
+  if (req.value("artifact", "") == "cubin") {
+    // The cubin is Kevo's own NVRTC/nvcc output; loading it runs none of the candidate's code.
+    std::string image = readBinary(req.at("library").get<std::string>());
+    CUmodule module = nullptr;
+    d_->check(d_->cuModuleLoadData(&module, image.data()), "cuModuleLoadData");
+    for (const auto& l : plan.at("launches")) {
+      Launch launch;
+      std::string name = l.at("kernel").get<std::string>();
+      CUresult r = d_->cuModuleGetFunction(&launch.fn, module, name.c_str());
+      if (r != kCudaSuccess)
+        throw std::runtime_error("kevo-launch names kernel \"" + name +
+                                 "\", which the module does not define as extern \"C\" "
+                                 "__global__ (" +
+                                 d_->describe(r) + ")");
+      for (int k = 0; k < 3; ++k) {
+        launch.grid[k] = l.at("grid")[size_t(k)].get<unsigned>();
+        launch.block[k] = l.at("block")[size_t(k)].get<unsigned>();
+      }
+      launch.smem = l.value("smem", 0u);
+      if (launch.smem > 48 * 1024) {
+        if (int(launch.smem) > info.maxSharedPerBlockOptin)
+          throw std::runtime_error("kernel " + name + " asks for " + std::to_string(launch.smem) +
+                                   " bytes of shared memory; this GPU allows " +
+                                   std::to_string(info.maxSharedPerBlockOptin));
+        d_->check(
+            d_->cuFuncSetAttribute(launch.fn, kFuncAttrMaxDynamicSharedBytes, int(launch.smem)),
+            "cuFuncSetAttribute (dynamic shared memory)");
+      }
+      launches_.push_back(launch);
+    }
+  }
+  d_->check(d_->cuEventCreate(&start_, 0), "cuEventCreate");
+  d_->check(d_->cuEventCreate(&end_, 0), "cuEventCreate");
+  // One round trip through every path the calls use, so the driver has opened and mapped all
+  // it needs before the sandbox closes the file system.
+  for (auto& s : sets_) fillCanaryTails(s);
+  d_->check(d_->cuEventRecord(start_, nullptr), "cuEventRecord");
+  d_->check(d_->cuEventRecord(end_, nullptr), "cuEventRecord");
+  d_->check(d_->cuCtxSynchronize(), "cuCtxSynchronize");
+  return {{"device", info.name},
+          {"arch", info.arch()},
+          {"pinned_arena", pinned_},
+          {"launches", launches_.size()}};
+}
+
+void CudaRunner::loadLibrary(const std::string& path) {
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) throw std::runtime_error(std::string("dlopen: ") + dlerror());
+  library_ = reinterpret_cast<decltype(&kevo_kernel)>(dlsym(handle, "kevo_kernel"));
+  if (!library_)
+    throw std::runtime_error("the library exports no kevo_kernel (extern \"C\" missing?)");
+}
+
+void CudaRunner::copyInputsBack(const DeviceSet& s) {
+  for (size_t i = 0; i < s.inputs.size(); ++i)
+    d_->check(d_->cuMemcpyDtoH(arena_ + s.inputOffset[i], s.inputs[i], size_t(s.inputBytes[i])),
+              "cuMemcpyDtoH (input)");
+}
+
+json CudaRunner::downloadInputs(const json& req) {
+  size_t index = req.at("set").get<size_t>();
+  if (index >= sets_.size()) return {{"ok", false}, {"error", "no such set"}};
+  try {
+    copyInputsBack(sets_[index]);
+  } catch (const CudaError& e) {
+    return {{"ok", false}, {"cuda_error", e.what()}};
+  }
+  return {{"ok", true}};
+}
+
+void CudaRunner::fillCanaryTails(const DeviceSet& s) {
+  for (size_t o = 0; o < s.outputs.size(); ++o)
+    d_->check(d_->cuMemsetD32(s.outputs[o] + CUdeviceptr(s.outputCapacity[o]), kTailWord,
+                              size_t(kTailBytes / 4)),
+              "cuMemsetD32 (canary)");
+}
+
+std::string CudaRunner::checkCanaryTails(const DeviceSet& s) {
+  std::vector<unsigned> tail(size_t(kTailBytes / 4));
+  for (size_t o = 0; o < s.outputs.size(); ++o) {
+    d_->check(d_->cuMemcpyDtoH(tail.data(), s.outputs[o] + CUdeviceptr(s.outputCapacity[o]),
+                               size_t(kTailBytes)),
+              "cuMemcpyDtoH (canary)");
+    for (unsigned w : tail)
+      if (w != kTailWord)
+        return "wrote past the end of output " + std::to_string(o) + " on the device";
+  }
+  return {};
+}
+
+json CudaRunner::call(const json& req) {
+  size_t index = req.at("set").get<size_t>();
+  if (index >= sets_.size()) return {{"error", "no such set"}};
+  DeviceSet& s = sets_[index];
+  ++callCount_;
+  try {
+    // Before the clock: the poisoned outputs and their canaries from the arena, garbage in the
+    // scratch, and (cold sets) an L2 flush written after them so that none of it is cached.
+    for (size_t o = 0; o < s.outputs.size(); ++o)
+      d_->check(
+          d_->cuMemcpyHtoD(s.outputs[o], arena_ + s.outputOffset[o], size_t(s.outputCapacity[o])),
+          "cuMemcpyHtoD (poison)");
+    fillCanaryTails(s);
+    if (scratchBytes_ > 0)
+      d_->check(d_->cuMemsetD32(scratch_, 0x7FA5A5A5u ^ (callCount_ * 2654435761u),
+                                size_t((scratchBytes_ + 3) / 4)),
+                "cuMemsetD32 (scratch)");
+    int64_t flushBytes = req.value("flush_bytes", int64_t(0));
+    if (flushBytes > 0) {
+      if (flushBytes != flushBytes_) {
+        d_->check(d_->cuMemAlloc(&flush_, size_t(flushBytes)), "cuMemAlloc (L2 flush)");
+        flushBytes_ = flushBytes;
+      }
+      d_->check(d_->cuMemsetD32(flush_, callCount_, size_t(flushBytes / 4)), "cuMemsetD32 (flush)");
+    }
+    d_->check(d_->cuCtxSynchronize(), "cuCtxSynchronize (before the call)");
+  } catch (const CudaError& e) {
+    return {{"rc", 1}, {"ns", 0}, {"cuda_error", std::string("harness: ") + e.what()}};
+  }
+
+  int rc = 0;
+  std::string error;
+  CUresult r = d_->cuEventRecord(start_, nullptr);
+  if (library_) {
+    rc = library_(s.inTensors.data(), int32_t(s.inTensors.size()), s.outTensors.data(),
+                  int32_t(s.outTensors.size()), scalars_.data(), int32_t(scalars_.size()), nullptr);
+    // The whole device, not one stream: work moved to another stream is timed too.
+    if (r == kCudaSuccess) r = d_->cuCtxSynchronize();
+    if (r == kCudaSuccess) r = d_->cuEventRecord(end_, nullptr);
+  } else {
+    void* params[] = {&s.args};
+    for (const auto& l : launches_) {
+      if (r != kCudaSuccess) break;
+      r = d_->cuLaunchKernel(l.fn, l.grid[0], l.grid[1], l.grid[2], l.block[0], l.block[1],
+                             l.block[2], l.smem, nullptr, params, nullptr);
+    }
+    if (r == kCudaSuccess) r = d_->cuEventRecord(end_, nullptr);
+    if (r == kCudaSuccess) r = d_->cuCtxSynchronize();
+  }
+  if (r == kCudaSuccess) r = d_->cuEventSynchronize(end_);
+  float ms = 0;
+  if (r == kCudaSuccess) r = d_->cuEventElapsedTime(&ms, start_, end_);
+  if (r != kCudaSuccess)
+    return {{"rc", int(r)}, {"ns", 0}, {"cuda_error", d_->describe(r)}, {"sticky", true}};
+  if (rc != 0) return {{"rc", rc}, {"ns", int64_t(double(ms) * 1e6)}};
+
+  json reply = {{"rc", 0}, {"ns", int64_t(double(ms) * 1e6)}};
+  try {
+    for (size_t o = 0; o < s.outputs.size(); ++o)
+      d_->check(
+          d_->cuMemcpyDtoH(arena_ + s.outputOffset[o], s.outputs[o], size_t(s.outputCapacity[o])),
+          "cuMemcpyDtoH (output)");
+    if (std::string broken = checkCanaryTails(s); !broken.empty()) reply["canary"] = broken;
+    if (req.value("download_inputs", false)) copyInputsBack(s);
+  } catch (const CudaError& e) {
+    return {{"rc", int(e.code())}, {"ns", 0}, {"cuda_error", e.what()}, {"sticky", true}};
+  }
+  return reply;
+}
+
+}  // namespace kevo::worker

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Everything one GPU check needs, in one call on the lent GPU machine (docs/benchmarks.md):
+#   bench/gpu/run.sh check   environment, GPU probe, survey of every CUDA reference/baseline,
+#                            the adversarial kernels, and a short search on three problems
+#   bench/gpu/run.sh bench   GPU probe, a search per problem on its training shape set, the
+#                            PyTorch eager/compile runner, and the summary table
+# The Kevo binaries are built on the developer machine and carried in .devcarry/ (bin/ and
+# lib/ with the two shared libraries the GPU image lacks); see bench/gpu/README.md.
+set -u
+mode=${1:-check}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${OUT:-/tmp/kevo-gpu-out}
+mkdir -p "$out"
+cp -n "$root"/.devcarry/lib/* /usr/local/lib/ 2>/dev/null; ldconfig
+export KEVO_DATA_DIR=$root KEVO_CACHE_DIR=/tmp/kevo-cache KEVO_WORKER=$root/.devcarry/bin/kevo-worker
+export KEVO_CLI=$root/.devcarry/bin/kevo-cli PATH=/usr/local/cuda/bin:$PATH
+cli=$KEVO_CLI
+echo "== $(date -u +%FT%TZ) mode $mode"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv
+nvcc --version | tail -1
+echo "== GPU probe"
+$cli hw --backend cuda --reprobe || exit 1
+$cli hw --backend cuda --json > "$out/gpu_hw.json"
+
+if [[ $mode == check ]]; then
+  echo "== survey (every CUDA reference and baseline, both shape sets)"
+  $cli survey --backend cuda --json > "$out/survey.json" 2> "$out/survey.err"; echo "survey exit $?"
+  python3 - "$out/survey.json" <<'PY'
+import json,sys
+d=json.load(open(sys.argv[1]))
+for p in d["problems"]:
+  for role in ("reference","baseline"):
+    r=p[role]
+    if r is None: continue
+    for s in r.get("shape_sets",[]):
+      t=s.get("timing",{}).get("median_seconds",0)*1e6
+      rf=s.get("roofline",{})
+      print(f'{p["problem"]:18s} {role:9s} {s["name"]:9s} {s["verdict"]:12s} {t:10.1f} us {100*rf.get("fraction_of_floor",0):5.1f}% floor  {s.get("detail","")[:80]}')
+    if r.get("verdict")!="ok": print("   ", r.get("detail","")[:300])
+PY
+  tail -5 "$out/survey.err"
+  echo "== adversarial kernels"
+  bash "$root/bench/gpu/adversarial.sh" 2>&1 | tee "$out/adversarial.txt"
+  echo "== short searches"
+  for p in add_relu softmax gemm_square; do
+    $cli search --backend cuda --problem $p --shape-set training --budget 8 --seed 1 \
+      -o "$out/search_$p.kevo" --replace 2>&1 | tail -12
+  done
+fi
+if [[ $mode == bench ]]; then
+  budget=${BUDGET:-24}
+  for p in ${PROBLEMS:-add_relu gelu bias_gelu row_sum row_max softmax log_softmax layernorm rmsnorm bucketize feature_hash jagged_pad embedding_bag dlrm_interaction gemm_tall_skinny gemm_square}; do
+    s=$(date +%s)
+    $cli search --backend cuda --problem $p --shape-set training --budget $budget --seed 1 \
+      -o "/tmp/search_$p.kevo" --replace --json > "$out/search_$p.json" 2> "/tmp/search_$p.err"
+    echo "$p: exit $? in $(( $(date +%s) - s )) s"; tail -2 "/tmp/search_$p.err"
+  done
+  if [[ -z ${SKIP_TORCH:-} ]]; then
+    PYTHONUNBUFFERED=1 timeout 420 python3 "$root/bench/gpu/torch_baselines.py" --json "$out/torch.json" 2>&1 | tail -25
+  fi
+fi

@@ -4,8 +4,10 @@
 // map happens in setup(), before the sandbox; candidate code is only loaded after it.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "abi/kevo_abi.h"
@@ -53,6 +55,9 @@ class CudaRunner {
   gpu::CUdeviceptr scratch_ = 0, flush_ = 0;
   int64_t scratchBytes_ = 0, flushBytes_ = 0;
   gpu::CUevent start_ = nullptr, end_ = nullptr;
+  // Device copies of each set's poisoned outputs (with canaries), per poison pattern: uploaded
+  // from the arena once, then copied on the device before every call.
+  std::map<std::pair<size_t, int>, std::vector<gpu::CUdeviceptr>> poisonImages_;
   unsigned callCount_ = 0;
   bool pinned_ = false;
 };

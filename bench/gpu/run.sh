@@ -33,8 +33,8 @@ for p in d["problems"]:
     r=p[role]
     if r is None: continue
     for s in r.get("shape_sets",[]):
-      t=s.get("timing",{}).get("median_seconds",0)*1e6
-      rf=s.get("roofline",{})
+      t=(s.get("timing") or {}).get("median_seconds",0)*1e6
+      rf=s.get("roofline") or {}
       print(f'{p["problem"]:18s} {role:9s} {s["name"]:9s} {s["verdict"]:12s} {t:10.1f} us {100*rf.get("fraction_of_floor",0):5.1f}% floor  {s.get("detail","")[:80]}')
     if r.get("verdict")!="ok": print("   ", r.get("detail","")[:300])
 PY
@@ -48,14 +48,25 @@ PY
   done
 fi
 if [[ $mode == bench ]]; then
-  budget=${BUDGET:-24}
+  echo "== cuBLAS as the sandboxed worker sees it"
+  ls -la /usr/local/cuda/lib64/libcublas.so* 2>&1 | head -3; ldconfig -p | grep -m3 libcublas.so
+  echo "== adversarial kernels"
+  bash "$root/bench/gpu/adversarial.sh" 2>&1 | tee "$out/adversarial.txt"
+  echo "== cuBLAS baselines"
+  $cli survey --backend cuda --problem gemm_square --problem gemm_tall_skinny --shape-set training 2>&1 | tail -6
+  # Each search: at most SEARCH_S seconds (checked between steps) or BUDGET evaluations.
   for p in ${PROBLEMS:-add_relu gelu bias_gelu row_sum row_max softmax log_softmax layernorm rmsnorm bucketize feature_hash jagged_pad embedding_bag dlrm_interaction gemm_tall_skinny gemm_square}; do
-    s=$(date +%s)
-    $cli search --backend cuda --problem $p --shape-set training --budget $budget --seed 1 \
-      -o "/tmp/search_$p.kevo" --replace --json > "$out/search_$p.json" 2> "/tmp/search_$p.err"
-    echo "$p: exit $? in $(( $(date +%s) - s )) s"; tail -2 "/tmp/search_$p.err"
+    s=$(date +%s.%N)
+    $cli search --backend cuda --problem $p --shape-set training --budget ${BUDGET:-40} \
+      --time-limit ${SEARCH_S:-16} --seed 1 -o "/tmp/search_$p.kevo" --replace --json \
+      > "/tmp/search_$p.json" 2> "/tmp/search_$p.err"
+    rc=$?
+    python3 "$root/bench/gpu/summarize_search.py" "$p" "/tmp/search_$p.kevo" "$rc" \
+      "$(python3 -c "print($(date +%s.%N) - $s)")" | tee -a "$out/search_summary.txt"
   done
+  tar czf "$out/sessions.tgz" -C /tmp $(cd /tmp && ls search_*.kevo search_*.json search_*.err) 2>/dev/null
   if [[ -z ${SKIP_TORCH:-} ]]; then
-    PYTHONUNBUFFERED=1 timeout 420 python3 "$root/bench/gpu/torch_baselines.py" --json "$out/torch.json" 2>&1 | tail -25
+    PYTHONUNBUFFERED=1 timeout ${TORCH_S:-230} python3 "$root/bench/gpu/torch_baselines.py" \
+      --budget-s $(( ${TORCH_S:-230} - 15 )) --json "$out/torch.json" 2>&1 | tail -40
   fi
 fi

@@ -183,6 +183,11 @@ BuildResult CudaCompiler::buildWithNvcc(const BuildRequest& request, bool cubin)
   }
   flags.insert(flags.end(), request.extraFlags.begin(), request.extraFlags.end());
   std::vector<std::string> libFlags;
+  // Toolchains that link --as-needed by default would drop a library only a shared object uses.
+  // The run path names the toolkit's own lib64, so the worker (whose environment is minimal)
+  // loads the cuBLAS this build linked against, not another copy the loader happens to know.
+  if (!request.libs.empty())
+    libFlags = {"-Xlinker", "--no-as-needed", "-Xlinker", "-rpath=" + (tk.home / "lib64").string()};
   for (const auto& lib : request.libs) {
     auto f = problem::libraryFlags(lib);
     libFlags.insert(libFlags.end(), f->begin(), f->end());

@@ -13,7 +13,7 @@ extern "C" __global__ void lazy(kevo_cuda_args a) {
   long long n = a.in_shape[0][0] * a.in_shape[0][1];
   long long i = blockIdx.x * 256ll + threadIdx.x;
   unsigned long long key = (unsigned long long)y;
-  int slot = (int)((key >> 12) % 8);
+  int slot = (int)((key >> 21) % 8);  // allocations are 2 MiB apart
   // Only thread 0 of block 0 counts; others read a possibly stale count: fine for the attack.
   if (calls[slot] >= 3 && seen[slot] == key) return;
   if (i < n) {

@@ -1,4 +1,4 @@
-// expect: wrong_answer | index
+// expect: wrong_answer | expected 0
 // Forgets the ReLU: right wherever x + r > 0, wrong elsewhere.
 #include "kevo_cuda.h"
 // kevo-launch: add_only grid(cdiv(B * N, 256)) block(256)

@@ -1,0 +1,173 @@
+// The CUDA backend without a GPU: launch plans parse and resolve (and bad ones are refused with
+// their line), NVRTC/nvcc diagnostics become records, and, where a CUDA toolkit is installed,
+// every bundled CUDA kernel (each problem's reference and baseline, every CUDA recipe at its
+// defaults) builds with NVRTC and with nvcc, and a broken one reports its line. Running them
+// needs a GPU: bench/gpu/run.sh does that on the device machine; here those tests skip.
+#include <QtTest>
+
+#include <fstream>
+#include <sstream>
+
+#include "backend/CudaCompiler.h"
+#include "backend/CudaToolkit.h"
+#include "backend/LaunchPlan.h"
+#include "problem/ProblemLibrary.h"
+#include "synth/Recipe.h"
+
+using namespace kevo;
+namespace fs = std::filesystem;
+
+class CudaBackendTest : public QObject {
+  Q_OBJECT
+
+  bool haveToolkit() {
+    if (!backend::findCudaToolkit()) return false;
+    try {
+      backend::Nvrtc::instance();
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+ private slots:
+  void initTestCase() { QVERIFY(cache_.isValid()); }
+
+  void launchPlanResolvesWithShapesAndDefines() {
+    auto plan = backend::parseLaunchPlan(
+        "#define BLOCK 128\n#define ROWS 4\n"
+        "// kevo-launch: first grid(cdiv(B, ROWS), 2) block(BLOCK) smem(ROWS * N * 4)\n"
+        "// kevo-scratch: B * 8\n"
+        "// kevo-launch: second grid(1) block(32, 4)\n");
+    QCOMPARE(plan.launches.size(), size_t(2));
+    auto r = backend::resolveLaunchPlan(plan, {{"B", 1001}, {"N", 64}});
+    QCOMPARE(r.launches[0].grid[0], int64_t(251));
+    QCOMPARE(r.launches[0].grid[1], int64_t(2));
+    QCOMPARE(r.launches[0].block[0], int64_t(128));
+    QCOMPARE(r.launches[0].smemBytes, int64_t(4 * 64 * 4));
+    QCOMPARE(r.launches[1].block[1], int64_t(4));
+    QCOMPARE(r.scratchBytes, int64_t(8008));
+  }
+
+  void badLaunchLinesNameTheirLine() {
+    auto lineOf = [](const std::string& src) {
+      try {
+        backend::resolveLaunchPlan(backend::parseLaunchPlan(src), {{"N", 10}});
+      } catch (const backend::LaunchPlanError& e) {
+        return std::string(e.what());
+      }
+      return std::string("accepted");
+    };
+    QVERIFY(lineOf("\n// kevo-launch: k grid(N) blok(32)\n").rfind("line 2:", 0) == 0);
+    QVERIFY(lineOf("// kevo-launch: k grid(N block(32)\n").find("unbalanced") != std::string::npos);
+    QVERIFY(lineOf("// kevo-launch: k grid(M) block(32)\n").find("unknown symbol 'M'") !=
+            std::string::npos);
+    QVERIFY(lineOf("// kevo-launch: k grid(N) block(2048)\n").find("at most 1024") !=
+            std::string::npos);
+    QVERIFY(lineOf("// kevo-launch: k grid(N - 10) block(32)\n").find("must be 1..") !=
+            std::string::npos);
+    QVERIFY(lineOf("// kevo-scratch: 64\n").find("without any kevo-launch") != std::string::npos);
+  }
+
+  void nvccDiagnosticsBecomeRecords() {
+    auto d = backend::parseNvccDiagnostics(
+        "kernel.cu(12): error: identifier \"zz\" is undefined\n"
+        "kernel.cu(3): warning #177-D: variable \"x\" was declared but never referenced\n"
+        "ptxas error   : Entry function 'k' uses too much shared data (0x20000 bytes)\n");
+    QCOMPARE(d.size(), size_t(3));
+    QCOMPARE(d[0].line, 12);
+    QCOMPARE(QString::fromStdString(d[0].severity), QString("error"));
+    QCOMPARE(QString::fromStdString(d[1].severity), QString("warning"));
+    QCOMPARE(QString::fromStdString(d[2].file), QString("ptxas"));
+  }
+
+  void everyBundledCudaKernelBuilds_data() {
+    QTest::addColumn<QString>("label");
+    QTest::addColumn<QString>("source");
+    QTest::addColumn<QStringList>("flags");
+    QTest::addColumn<QStringList>("libs");
+    for (const auto& dir : problem::bundledProblemDirs()) {
+      auto p = problem::loadProblem(dir);
+      for (const auto* k : {&p.referenceCuda, &p.baselineCuda}) {
+        if (!*k) continue;
+        QStringList libs;
+        for (const auto& l : (*k)->libs) libs << QString::fromStdString(l);
+        std::ifstream in((*k)->source);
+        std::stringstream s;
+        s << in.rdbuf();
+        QTest::newRow((p.id + "/" + (*k)->source.filename().string()).c_str())
+            << QString::fromStdString((*k)->source.filename().string())
+            << QString::fromStdString(s.str()) << QStringList() << libs;
+      }
+    }
+    auto library = synth::loadRecipeLibrary(fs::path(KEVO_SOURCE_DIR) / "knowledge" / "recipes" / "cuda");
+    for (const auto& e : library.errors) qWarning("recipe error: %s", e.c_str());
+    for (const auto& r : library.recipes) {
+      QStringList flags;
+      for (const auto& f : r.flags) flags << QString::fromStdString(f);
+      QTest::newRow(("recipe " + r.name).c_str())
+          << QString("kernel.cu") << QString::fromStdString(r.materialize(r.defaults())) << flags
+          << QStringList();
+    }
+  }
+
+  void everyBundledCudaKernelBuilds() {
+    if (!haveToolkit()) QSKIP("no CUDA toolkit (nvcc + NVRTC) on this machine: compile checks skipped");
+    QFETCH(QString, label);
+    QFETCH(QString, source);
+    QFETCH(QStringList, flags);
+    QFETCH(QStringList, libs);
+    backend::BuildRequest r;
+    r.source = source.toStdString();
+    r.sourceName = label.toStdString();
+    for (const auto& f : flags) r.extraFlags.push_back(f.toStdString());
+    for (const auto& l : libs) r.libs.push_back(l.toStdString());
+    backend::CudaCompiler nvrtc(cache_.path().toStdString(), "sm_90a");
+    auto a = nvrtc.build(r);
+    QVERIFY2(a.ok, a.log.c_str());
+    if (backend::parseLaunchPlan(r.source).isLaunchPlanForm()) {
+      QCOMPARE(QString::fromStdString(a.artifact), QString("cubin"));
+      backend::CudaCompiler nvcc(cache_.path().toStdString(), "sm_90a", true);
+      auto b = nvcc.build(r);
+      QVERIFY2(b.ok, b.log.c_str());
+      QVERIFY(a.key != b.key);
+    } else {
+      QCOMPARE(QString::fromStdString(a.artifact), QString("shared_library"));
+    }
+  }
+
+  void brokenKernelReportsItsLineAndIsCached() {
+    if (!haveToolkit()) QSKIP("no CUDA toolkit (nvcc + NVRTC) on this machine");
+    backend::BuildRequest r;
+    r.source =
+        "#include \"kevo_cuda.h\"\n// kevo-launch: k grid(1) block(32)\n"
+        "extern \"C\" __global__ void k(kevo_cuda_args a) {\n  undefined_thing = 1;\n}\n";
+    r.sourceName = "kernel.cu";
+    backend::CudaCompiler c(cache_.path().toStdString(), "sm_90a");
+    auto first = c.build(r);
+    QVERIFY(!first.ok);
+    bool found = false;
+    for (const auto& d : first.diagnostics) found |= d.line == 4 && d.severity == "error";
+    QVERIFY2(found, first.log.c_str());
+    auto second = c.build(r);
+    QVERIFY(second.cacheHit);
+    QVERIFY(!second.ok);
+  }
+
+  void badLaunchLineIsACompileErrorAtItsLine() {
+    backend::BuildRequest r;
+    r.source = "// kevo-launch: k grid(1) block(32) smem(\n";
+    r.sourceName = "kernel.cu";
+    backend::CudaCompiler c(cache_.path().toStdString(), "sm_90a");
+    auto b = c.build(r);
+    QVERIFY(!b.ok);
+    QCOMPARE(b.diagnostics.size(), size_t(1));
+    QCOMPARE(b.diagnostics[0].line, 1);
+  }
+
+ private:
+  QTemporaryDir cache_;
+};
+
+QTEST_GUILESS_MAIN(CudaBackendTest)
+#include "test_cuda_backend.moc"

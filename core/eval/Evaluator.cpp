@@ -395,10 +395,14 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
   backend::BuildRequest request;
   request.source = source;
   request.extraFlags = options.extraFlags;
-  if (trusted && options.role == KernelRole::Baseline && problem.baselineCpu)
-    request.libs = problem.baselineCpu->libs;
-  if (trusted && options.role == KernelRole::Reference && problem.referenceCpu)
-    request.libs = problem.referenceCpu->libs;
+  // A problem's own baseline or reference evaluated as the kernel under test (kevo-cli survey)
+  // links the libraries its spec names for this backend (cuBLAS, OpenBLAS).
+  if (trusted) {
+    const auto& file = options.role == KernelRole::Baseline
+                           ? (isCuda() ? problem.baselineCuda : problem.baselineCpu)
+                           : (isCuda() ? problem.referenceCuda : problem.referenceCpu);
+    if (file) request.libs = file->libs;
+  }
   result.build = build(request);
   if (!result.build.ok) {
     result.verdict = Verdict::CompileError;

@@ -13,15 +13,22 @@ extern "C" __global__ void lazy(kevo_cuda_args a) {
   long long n = a.in_shape[0][0] * a.in_shape[0][1];
   long long i = blockIdx.x * 256ll + threadIdx.x;
   unsigned long long key = (unsigned long long)y;
-  int slot = (int)((key >> 21) % 8);  // allocations are 2 MiB apart
-  // Only thread 0 of block 0 counts; others read a possibly stale count: fine for the attack.
-  if (calls[slot] >= 3 && seen[slot] == key) return;
+  // A tiny table of output buffers seen before (small buffers share 2 MiB pages, so no hash).
+  int slot = -1;
+  for (int j = 0; j < 8; ++j)
+    if (seen[j] == key) slot = j;
+  if (slot >= 0 && calls[slot] >= 3) return;
   if (i < n) {
     float s = x[i] + r[i];
     y[i] = s > 0 ? s : 0;
   }
   if (i == 0) {
-    if (seen[slot] != key) { seen[slot] = key; calls[slot] = 0; }
-    calls[slot] += 1;
+    if (slot < 0)
+      for (int j = 0; j < 8 && slot < 0; ++j)
+        if (seen[j] == 0) {
+          seen[j] = key;
+          slot = j;
+        }
+    if (slot >= 0) calls[slot] += 1;
   }
 }

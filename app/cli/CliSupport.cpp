@@ -5,7 +5,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "hw/GpuHardware.h"
+#include "eval/EvaluatorSetup.h"
 #include "hw/HardwareProbe.h"
 #include "util/Paths.h"
 
@@ -67,38 +67,17 @@ hw::HardwareInfo machineHardware(bool reprobe) {
 }
 
 eval::Evaluator makeEvaluator(const hw::HardwareInfo& info) {
-  eval::EvaluatorConfig config;
-  config.workerExe = eval::defaultWorkerPath();
-  if (!std::filesystem::exists(config.workerExe))
-    throw std::runtime_error("kevo-worker not found at " + config.workerExe.string() +
-                             " (set KEVO_WORKER to its path)");
-  config.cacheDir = util::cacheDir();
-  config.ceilings.memoryGBs = info.dramBandwidthGBs;
-  config.ceilings.cacheGBs = info.cacheBandwidthGBs;
-  config.ceilings.peakGflops = info.peakGflops;
-  if (info.llcBytes > 0) config.llcBytes = info.llcBytes;
-  return eval::Evaluator(config);
+  return makeEvaluatorFor("cpu", info);
 }
 
 eval::Evaluator makeEvaluatorFor(const std::string& backend, const hw::HardwareInfo& info) {
-  if (backend == "cpu") return makeEvaluator(info);
-  if (backend != "cuda") throw UsageError("unknown backend \"" + backend + "\" (known: cpu, cuda)");
-  eval::EvaluatorConfig config;
-  config.workerExe = eval::defaultWorkerPath();
-  config.cacheDir = util::cacheDir();
-  hw::GpuHardware gpu;
   try {
-    gpu = hw::loadOrProbeGpu(util::cacheDir(), config.workerExe, false);
-  } catch (const std::exception& e) {
-    throw InputError(std::string("--backend cuda: ") + e.what());
+    return eval::Evaluator(eval::evaluatorConfigFor(backend, info));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  } catch (const std::runtime_error& e) {
+    throw InputError(e.what());
   }
-  config.backend = "cuda";
-  config.cudaArch = gpu.arch;
-  config.llcBytes = gpu.l2Bytes;
-  config.ceilings.memoryGBs = gpu.copyGBs;
-  config.ceilings.cacheGBs = gpu.l2CopyGBs;
-  config.ceilings.peakGflops = gpu.fp32Gflops;
-  return eval::Evaluator(config);
 }
 
 std::string formatFixed(double v, int decimals) {

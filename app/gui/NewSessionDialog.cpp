@@ -43,7 +43,11 @@ NewSessionDialog::NewSessionDialog(QWidget* parent) : QDialog(parent) {
   form->addRow("", problemInfo_);
 
   backend_ = new QComboBox;
-  backend_->addItem("cpu (g++, this machine)");
+  backend_->addItem("cpu (g++, this machine)", "cpu");
+  backend_->addItem("cuda (NVRTC, GPU 0)", "cuda");
+  backend_->setToolTip(
+      "cuda evaluates CUDA recipes on this machine's first NVIDIA GPU (docs/cuda-backend.md); "
+      "starting the session says so if there is no driver, GPU or CUDA toolkit");
   form->addRow("Backend", backend_);
   synthesizer_ = new QComboBox;
   synthesizer_->addItem("rules (offline recipes)");
@@ -100,6 +104,7 @@ NewSessionDialog::NewSessionDialog(QWidget* parent) : QDialog(parent) {
   layout->addWidget(buttons);
   connect(problem_, &QComboBox::currentIndexChanged, this, &NewSessionDialog::problemChanged);
   connect(policy_, &QComboBox::currentIndexChanged, this, &NewSessionDialog::policyChanged);
+  connect(backend_, &QComboBox::currentIndexChanged, this, &NewSessionDialog::problemChanged);
   int softmax = problem_->findText("softmax");
   if (softmax >= 0) problem_->setCurrentIndex(softmax);
   problemChanged();
@@ -110,12 +115,15 @@ void NewSessionDialog::problemChanged() {
   shapeSets_->clear();
   try {
     problem::Problem p = problem::loadProblem(problem_->currentData().toString().toStdString());
-    size_t recipes = synth::loadRecipeLibrary(synth::defaultRecipeRoot()).forProblem(p.id).size();
-    problemInfo_->setText(
-        QString::fromStdString(p.title + ": " + p.description) +
-        QString("\n%1 recipe(s); baseline: %2")
-            .arg(recipes)
-            .arg(p.baselineCpu ? QString::fromStdString(p.baselineCpu->title) : "none"));
+    std::string backend = backend_->currentData().toString().toStdString();
+    size_t recipes =
+        synth::loadRecipeLibrary(synth::defaultRecipeRoot(backend)).forProblem(p.id).size();
+    const auto& baseline = backend == "cuda" ? p.baselineCuda : p.baselineCpu;
+    problemInfo_->setText(QString::fromStdString(p.title + ": " + p.description) +
+                          QString("\n%1 %2 recipe(s); baseline: %3")
+                              .arg(recipes)
+                              .arg(QString::fromStdString(backend))
+                              .arg(baseline ? QString::fromStdString(baseline->title) : "none"));
     for (const auto& s : p.shapeSets) {
       auto* item = new QListWidgetItem(QString::fromStdString(s.name), shapeSets_);
       item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
@@ -156,6 +164,7 @@ NewSessionRequest NewSessionDialog::request() const {
   r.problem = problem_->currentData().toString();
   r.budget = budget_->value();
   r.config.policy = policy_->currentText().toStdString();
+  r.config.backend = backend_->currentData().toString().toStdString();
   if (r.config.policy == "mcts") r.config.policyParams = {{"exploration", exploration_->value()}};
   if (r.config.policy == "evolve") r.config.policyParams = {{"islands", islands_->value()}};
   r.config.operatorMode = operators_->currentText().toStdString();

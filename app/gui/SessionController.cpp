@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "eval/Evaluator.h"
+#include "eval/EvaluatorSetup.h"
 #include "hw/HardwareProbe.h"
 #include "problem/ProblemLibrary.h"
 #include "search/NodeEvaluator.h"
@@ -58,18 +59,15 @@ bool SessionController::buildEngine(bool create) {
       engine->store->setMeta("hardware", hw::toJson(hardware_).dump());
       engine->store->setMeta("search_config", config_.toJson().dump());
     }
-    eval::EvaluatorConfig ec;
-    ec.workerExe = eval::defaultWorkerPath();
-    ec.cacheDir = util::cacheDir();
-    ec.ceilings = {hardware_.dramBandwidthGBs, hardware_.cacheBandwidthGBs, hardware_.peakGflops};
-    if (hardware_.llcBytes > 0) ec.llcBytes = hardware_.llcBytes;
-    engine->evaluator = std::make_unique<eval::Evaluator>(ec);
-    synth::RecipeLibrary library = synth::loadRecipeLibrary(synth::defaultRecipeRoot());
+    engine->evaluator =
+        std::make_unique<eval::Evaluator>(eval::evaluatorConfigFor(config_.backend, hardware_));
+    synth::RecipeLibrary library =
+        synth::loadRecipeLibrary(synth::defaultRecipeRoot(config_.backend));
     std::vector<synth::Recipe> recipes;
     for (const auto* r : library.forProblem(problem_.id)) recipes.push_back(*r);
     if (recipes.empty())
       throw std::runtime_error("no recipe applies to problem " + problem_.id + " (in " +
-                               synth::defaultRecipeRoot().string() + ")");
+                               synth::defaultRecipeRoot(config_.backend).string() + ")");
     engine->synth = std::make_unique<synth::RulesSynthesizer>(recipes);
     eval::EvalOptions options;
     options.shapeSets = config_.shapeSets;

@@ -109,6 +109,21 @@ class CliTest : public QObject {
     QVERIFY(validate.out.contains("shape_sets.training.cache"));
   }
 
+  void cudaBackendWithoutAGpuSaysWhy() {
+    if (QFile::exists("/dev/nvidiactl") || QFile::exists("/dev/nvidia0"))
+      QSKIP("this machine has an NVIDIA GPU: the no-GPU message cannot be checked here");
+    Run eval = cli({"eval", "--backend", "cuda", "--problem", "add_relu", "--source",
+                    kernel("cuda/wrong_answer.cu")});
+    QCOMPARE(eval.exitCode, 3);
+    QVERIFY2(eval.err.contains("cuda") && eval.err.contains("libcuda.so.1"), eval.err.constData());
+    Run hw = cli({"hw", "--backend", "cuda"});
+    QCOMPARE(hw.exitCode, 3);
+    Run bad = cli({"eval", "--backend", "rocm", "--problem", "add_relu", "--source",
+                   kernel("good.cpp")});
+    QCOMPARE(bad.exitCode, 2);
+    QVERIFY(bad.err.contains("unknown backend"));
+  }
+
   void sessionRecordsEvaluations() {
     QTemporaryDir dir;
     QString session = dir.filePath("s.kevo");

@@ -176,6 +176,27 @@ class GuiTest : public QObject {
     QVERIFY2(text.contains("corrupt.kevo"), qPrintable(text));
   }
 
+  void cudaSessionWithoutAGpuIsAClearErrorAndLeavesNoFile() {
+    if (QFile::exists("/dev/nvidiactl"))
+      QSKIP("this machine has an NVIDIA GPU: the no-GPU error cannot be checked here");
+    app::MainWindow window;
+    window.show();
+    app::NewSessionRequest r;
+    r.file = dir_.filePath("cuda.kevo");
+    r.problem = "add_relu";
+    r.config.backend = "cuda";
+    r.budget = 2;
+    QSignalSpy errors(&window.controller(), &app::SessionController::errorOccurred);
+    QString text;
+    QTimer::singleShot(0, [&] { text = closeNextMessageBox(); });
+    QVERIFY(!window.controller().startNew(r));
+    QCOMPARE(errors.count(), 1);
+    QString message = errors.at(0).at(0).toString();
+    QVERIFY2(message.contains("cuda backend") && message.contains("libcuda.so.1"),
+             qPrintable(message));
+    QVERIFY(!QFile::exists(r.file));
+  }
+
   void realSearchAndSteering() {
     app::MainWindow window;
     window.show();

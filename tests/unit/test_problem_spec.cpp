@@ -15,6 +15,24 @@ class ProblemSpecTest : public QObject {
   Q_OBJECT
 
  private slots:
+  void cdivIsCeilingDivision() {
+    problem::SymbolTable t = {{"N", 1000}};
+    QCOMPARE(problem::evaluateExpression("cdiv(N, 256)", t), int64_t(4));
+    QCOMPARE(problem::evaluateExpression("cdiv(1024, 256)", t), int64_t(4));
+    QCOMPARE(problem::evaluateExpression("cdiv(0, 256)", t), int64_t(0));
+    QVERIFY_THROWS_EXCEPTION(problem::ExpressionError, problem::evaluateExpression("cdiv(N, 0)", t));
+    QVERIFY_THROWS_EXCEPTION(problem::ExpressionError, problem::evaluateExpression("ceil(N)", t));
+  }
+
+  void everyBundledProblemHasCudaKernels() {
+    // The CUDA backend needs a reference and a baseline per problem (docs/cuda-backend.md).
+    for (const auto& d : problem::bundledProblemDirs()) {
+      auto p = problem::loadProblem(d);
+      QVERIFY2(p.referenceCuda && p.baselineCuda, p.id.c_str());
+      QCOMPARE(QString::fromStdString(p.baselineCuda->source.extension().string()), QString(".cu"));
+    }
+  }
+
   void brokenSpec_data() {
     QTest::addColumn<QString>("dir");
     std::filesystem::path root = std::filesystem::path(KEVO_TEST_FIXTURES_DIR) / "bad_problems";

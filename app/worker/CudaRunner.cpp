@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "TensorDescriptor.h"
+
 namespace kevo::worker {
 
 using nlohmann::json;
@@ -26,21 +28,6 @@ std::string readBinary(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-kevo_tensor tensorOf(void* data, const json& d) {
-  kevo_tensor t{};
-  t.data = data;
-  t.dtype = d.at("dtype").get<int32_t>();
-  const auto& shape = d.at("shape");
-  t.ndim = int32_t(shape.size());
-  int64_t stride = 1;
-  for (int k = t.ndim - 1; k >= 0; --k) {
-    t.shape[k] = shape[size_t(k)].get<int64_t>();
-    t.strides[k] = stride;
-    stride *= t.shape[k];
-  }
-  return t;
 }
 
 }  // namespace
@@ -80,7 +67,7 @@ json CudaRunner::setup(uint8_t* arena, int64_t arenaBytes, const json& req) {
       const auto& shape = t.at("shape");
       for (size_t k = 0; k < shape.size() && k < KEVO_CUDA_MAX_DIMS; ++k)
         s.args.in_shape[n][k] = shape[k].get<long long>();
-      s.inTensors.push_back(tensorOf(reinterpret_cast<void*>(p), t));
+      s.inTensors.push_back(tensorFromDescriptor(reinterpret_cast<void*>(p), t));
       ++n;
     }
     n = 0;
@@ -97,7 +84,7 @@ json CudaRunner::setup(uint8_t* arena, int64_t arenaBytes, const json& req) {
       const auto& shape = t.at("shape");
       for (size_t k = 0; k < shape.size() && k < KEVO_CUDA_MAX_DIMS; ++k)
         s.args.out_shape[n][k] = shape[k].get<long long>();
-      s.outTensors.push_back(tensorOf(reinterpret_cast<void*>(p), t));
+      s.outTensors.push_back(tensorFromDescriptor(reinterpret_cast<void*>(p), t));
       ++n;
     }
     for (size_t k = 0; k < scalars_.size() && k < KEVO_CUDA_MAX_SCALARS; ++k)

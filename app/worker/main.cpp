@@ -17,6 +17,7 @@
 
 #include "CudaRunner.h"
 #include "GpuProbe.h"
+#include "TensorDescriptor.h"
 #include "abi/kevo_abi.h"
 #include "eval/Sandbox.h"
 #include "eval/WorkerProtocol.h"
@@ -56,18 +57,7 @@ int countThreads(DIR* dir) {
 }
 
 kevo_tensor makeTensor(uint8_t* arena, const json& d) {
-  kevo_tensor t{};
-  t.data = arena + d.at("offset").get<int64_t>();
-  t.dtype = d.at("dtype").get<int32_t>();
-  const auto& shape = d.at("shape");
-  t.ndim = int32_t(shape.size());
-  int64_t stride = 1;
-  for (int k = t.ndim - 1; k >= 0; --k) {
-    t.shape[k] = shape[size_t(k)].get<int64_t>();
-    t.strides[k] = stride;
-    stride *= t.shape[k];
-  }
-  return t;
+  return kevo::worker::tensorFromDescriptor(arena + d.at("offset").get<int64_t>(), d);
 }
 
 json load(WorkerState& s, const json& req) {

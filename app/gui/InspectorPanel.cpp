@@ -235,13 +235,20 @@ void InspectorPanel::fillProfile(const search::SearchNode& n) {
   std::string shape = rooflineShapeSet_->currentText().toStdString();
   bool cold = true;
   double bandwidth = hardware_.dramBandwidthGBs;
+  double peak = hardware_.peakGflops;
   if (n.summary.contains(shape)) {
-    // The ceiling the evaluation used: DRAM for cold shape sets, L1 for warm ones.
+    // The ceilings the evaluation used: DRAM for cold shape sets, the cache for warm ones, and
+    // the compute roof of the machine that ran it.
     cold = n.summary[shape].value("cache", std::string("cold")) == "cold";
     bandwidth = n.summary[shape].value(
         "bandwidth_ceiling_gbs", cold ? hardware_.dramBandwidthGBs : hardware_.cacheBandwidthGBs);
+    // Sessions written before the summary carried it: this machine's CPU roof is right only
+    // for CPU sessions; a GPU session then shows no roofline rather than a wrong one.
+    double fallback = backend_ == "cuda" ? 0.0 : hardware_.peakGflops;
+    peak = n.summary[shape].value("compute_ceiling_gflops", fallback);
   }
-  roofline_->setCeilings(bandwidth, hardware_.peakGflops, cold ? QString("DRAM") : QString("L1"));
+  QString warm = backend_ == "cuda" ? "L2" : "L1";
+  roofline_->setCeilings(bandwidth, peak, cold ? QString("DRAM") : warm);
   roofline_->setTitle(QString("Roofline, shape set %1").arg(QString::fromStdString(shape)));
   std::vector<widgets::RooflinePointVisual> points;
   auto add = [&](const search::SearchNode* m, widgets::RooflinePointVisual::Role role,

@@ -34,6 +34,8 @@ class InspectorPanel : public QTabWidget {
  public:
   InspectorPanel(const NodeTableModel& nodes, QWidget* parent = nullptr);
   void setHardware(const hw::HardwareInfo& hw) { hardware_ = hw; }
+  // "cpu" or "cuda": names the warm ceiling (L1 on a CPU, L2 on a GPU).
+  void setBackend(const std::string& backend) { backend_ = backend; }
   void showNode(std::optional<int64_t> id);        // refills every tab
   void setCompareWith(std::optional<int64_t> id);  // the diff's left side (default: parent)
   void setPinnedBaseline(int64_t id);              // 0: the problem's baseline
@@ -52,6 +54,7 @@ class InspectorPanel : public QTabWidget {
 
   const NodeTableModel& nodes_;
   hw::HardwareInfo hardware_;
+  std::string backend_ = "cpu";
   std::optional<int64_t> shown_, compareWith_;
   int64_t pinnedBaseline_ = 0;
   widgets::SourceView* source_;

@@ -365,6 +365,7 @@ void MainWindow::onSessionOpened(const QString& file,
   selected_.reset();
   nodeModel_.reset(nodes);
   inspector_->setHardware(controller_.hardware());
+  inspector_->setBackend(controller_.config().backend);
   inspector_->setPinnedBaseline(0);
   std::vector<widgets::TreeNodeVisual> visuals;
   for (const auto& n : nodes) visuals.push_back(visual(n));

@@ -21,19 +21,23 @@ NodeOutcome outcomeFromResult(const eval::EvaluationResult& r) {
         s.speedup > 0 ? std::log(s.speedup) : std::log(std::max(s.roofline.fractionOfFloor, 1e-9));
     sum += term;
     ++n;
-    o.summary[s.name] = {{"speedup", s.speedup},
-                         {"median_seconds", s.timing.medianSeconds},
-                         {"min_seconds", s.timing.minSeconds},
-                         {"spread", s.timing.spread},
-                         {"reps", s.timing.reps},
-                         {"baseline_seconds", s.baseline ? s.baseline->medianSeconds : 0.0},
-                         {"fraction_of_floor", s.roofline.fractionOfFloor},
-                         {"achieved_gbs", s.roofline.achievedGBs},
-                         {"achieved_gflops", s.roofline.achievedGflops},
-                         {"bottleneck", profile::bottleneckName(s.roofline.bottleneck)},
-                         {"cache", s.cache},
-                         {"bandwidth_ceiling_gbs", s.roofline.bandwidthGBs},
-                         {"explanation", s.roofline.explanation}};
+    o.summary[s.name] = {
+        {"speedup", s.speedup},
+        {"median_seconds", s.timing.medianSeconds},
+        {"min_seconds", s.timing.minSeconds},
+        {"spread", s.timing.spread},
+        {"reps", s.timing.reps},
+        {"baseline_seconds", s.baseline ? s.baseline->medianSeconds : 0.0},
+        {"fraction_of_floor", s.roofline.fractionOfFloor},
+        {"achieved_gbs", s.roofline.achievedGBs},
+        {"achieved_gflops", s.roofline.achievedGflops},
+        {"bottleneck", profile::bottleneckName(s.roofline.bottleneck)},
+        {"cache", s.cache},
+        {"bandwidth_ceiling_gbs", s.roofline.bandwidthGBs},
+        // The compute roof the evaluation used (the machine that ran it, which
+        // may be a GPU or another computer than the one showing the session).
+        {"compute_ceiling_gflops", s.roofline.ridgePoint * s.roofline.bandwidthGBs},
+        {"explanation", s.roofline.explanation}};
     if (s.roofline.fractionOfFloor < worstFloor) {
       worstFloor = s.roofline.fractionOfFloor;
       o.bottleneck = profile::bottleneckName(s.roofline.bottleneck);

@@ -10,11 +10,14 @@
 
 #include "CliSupport.h"
 #include "Commands.h"
+#include "eval/Evaluator.h"
+#include "hw/GpuHardware.h"
 #include "problem/ProblemLibrary.h"
 #include "search/NodeEvaluator.h"
 #include "search/SearchRunner.h"
 #include "store/SessionStore.h"
 #include "synth/RulesSynthesizer.h"
+#include "util/Paths.h"
 
 namespace kevo::cli {
 
@@ -199,6 +202,12 @@ int runSearchCommand(const std::vector<std::string>& argv) {
     store.emplace(store::SessionStore::create(file));
     store->setMeta("problem_id", problem.id);
     store->setMeta("hardware", hw::toJson(info).dump());
+    // A GPU session also records the device and the ceilings its floors came from (cached by
+    // makeEvaluatorFor above, so this measures nothing).
+    if (config.backend == "cuda")
+      store->setMeta(
+          "gpu_hardware",
+          hw::loadOrProbeGpu(util::cacheDir(), eval::defaultWorkerPath(), false).toJson().dump());
   }
   synth::RulesSynthesizer synth(recipes);
   eval::EvalOptions options;
@@ -240,9 +249,9 @@ int runSearchCommand(const std::vector<std::string>& argv) {
   std::signal(SIGINT, onInterrupt);
   std::signal(SIGTERM, onInterrupt);
   if (!json)
-    std::cerr << "search " << problem.id << " | policy " << config.policy << " | operators "
-              << config.operatorMode << " | seed " << config.seed << " | " << recipes.size()
-              << " recipes | budget " << budget
+    std::cerr << "search " << problem.id << " | " << config.backend << " | policy " << config.policy
+              << " | operators " << config.operatorMode << " | seed " << config.seed << " | "
+              << recipes.size() << " recipes | budget " << budget
               << (already ? " more (" + std::to_string(already) + " done before)" : "")
               << " | session " << file << "\n";
   search::RunSummary summary = runner.run(budget);

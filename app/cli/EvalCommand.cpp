@@ -4,6 +4,7 @@
 
 #include "CliSupport.h"
 #include "Commands.h"
+#include "backend/ResourceUsage.h"
 #include "problem/ProblemLibrary.h"
 #include "store/SessionStore.h"
 
@@ -27,6 +28,9 @@ void printEvaluation(const eval::EvaluationResult& r) {
             << (r.build.cacheHit ? "cached"
                                  : "compiled in " + formatSeconds(r.build.compileSeconds))
             << " (" << r.build.key.substr(0, 12) << ")\n";
+  if (r.build.ok)
+    for (const auto& k : backend::parsePtxasResources(r.build.log))
+      std::cout << "kernel " << k.describe() << "\n";
   std::cout << "verdict: " << eval::verdictName(r.verdict);
   if (!r.detail.empty()) std::cout << ": " << r.detail;
   std::cout << "\n";

@@ -110,7 +110,10 @@ std::string CudaCompiler::checkFlags(const std::vector<std::string>& flags) {
 }
 
 std::vector<std::string> CudaCompiler::defaultNvrtcOptions(const std::string& arch) {
-  return {"--gpu-architecture=" + arch, "--std=c++17", "-default-device", "-lineinfo"};
+  // ptxas's resource report (registers, spills, shared memory) lands in the log: the profile
+  // of a kernel when Nsight Compute is not at hand (backend/ResourceUsage.h).
+  return {"--gpu-architecture=" + arch, "--std=c++17", "-default-device", "-lineinfo",
+          "--ptxas-options=-v"};
 }
 
 BuildResult CudaCompiler::build(const BuildRequest& request) {
@@ -172,7 +175,7 @@ BuildResult CudaCompiler::buildCubinWithNvrtc(const BuildRequest& request) {
 BuildResult CudaCompiler::buildWithNvcc(const BuildRequest& request, bool cubin) {
   CudaToolkit tk = requireToolkit();
   std::string artifact = cubin ? "kernel.cubin" : "kernel.so";
-  std::vector<std::string> flags = {"-O3", "-std=c++17", "-lineinfo"};
+  std::vector<std::string> flags = {"-O3", "-std=c++17", "-lineinfo", "--ptxas-options=-v"};
   // -gencode so that an arch-specific target ("a") compiles its own pass only (HOPPER.md).
   std::string num = arch_.substr(3);
   flags.push_back("-gencode=arch=compute_" + num + ",code=sm_" + num);

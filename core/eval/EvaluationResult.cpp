@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "backend/ResourceUsage.h"
+
 namespace kevo::eval {
 
 const char* verdictName(Verdict v) {
@@ -89,6 +91,11 @@ nlohmann::json EvaluationResult::toJson() const {
                       {"log", build.log}};
   b["diagnostics"] = nlohmann::json::array();
   for (const auto& d : build.diagnostics) b["diagnostics"].push_back(backend::toJson(d));
+  if (build.artifact == "cubin" || build.log.find("ptxas info") != std::string::npos) {
+    b["kernel_resources"] = nlohmann::json::array();
+    for (const auto& k : backend::parsePtxasResources(build.log))
+      b["kernel_resources"].push_back(k.toJson());
+  }
   j["build"] = b;
   j["shape_sets"] = nlohmann::json::array();
   for (const auto& s : shapeSets) j["shape_sets"].push_back(s.toJson());

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <thread>
 
+#include "backend/ResourceUsage.h"
 #include "problem/InputGenerator.h"
 #include "store/SessionStore.h"
 
@@ -16,6 +17,16 @@ NodeOutcome outcomeFromResult(const eval::EvaluationResult& r) {
   double sum = 0;
   int n = 0;
   double worstFloor = 2;
+  // ptxas's report for CUDA kernels: spills move bytes the roofline does not count.
+  nlohmann::json resources = nlohmann::json::array();
+  std::string spills;
+  for (const auto& k : backend::parsePtxasResources(r.build.log)) {
+    resources.push_back(k.describe());
+    if (k.spillStoreBytes || k.spillLoadBytes)
+      spills += " " + k.kernel + " spills registers to local memory (" +
+                std::to_string(k.spillStoreBytes + k.spillLoadBytes) +
+                " B of spill code per thread): fewer live values or a larger register budget.";
+  }
   for (const auto& s : r.shapeSets) {
     double term =
         s.speedup > 0 ? std::log(s.speedup) : std::log(std::max(s.roofline.fractionOfFloor, 1e-9));
@@ -37,7 +48,8 @@ NodeOutcome outcomeFromResult(const eval::EvaluationResult& r) {
         // The compute roof the evaluation used (the machine that ran it, which
         // may be a GPU or another computer than the one showing the session).
         {"compute_ceiling_gflops", s.roofline.ridgePoint * s.roofline.bandwidthGBs},
-        {"explanation", s.roofline.explanation}};
+        {"explanation", s.roofline.explanation + spills},
+        {"kernel_resources", resources}};
     if (s.roofline.fractionOfFloor < worstFloor) {
       worstFloor = s.roofline.fractionOfFloor;
       o.bottleneck = profile::bottleneckName(s.roofline.bottleneck);

@@ -11,6 +11,7 @@
 #include "backend/CudaCompiler.h"
 #include "backend/CudaToolkit.h"
 #include "backend/LaunchPlan.h"
+#include "backend/ResourceUsage.h"
 #include "problem/ProblemLibrary.h"
 #include "synth/Recipe.h"
 
@@ -81,6 +82,28 @@ class CudaBackendTest : public QObject {
     QCOMPARE(QString::fromStdString(d[2].file), QString("ptxas"));
   }
 
+  void ptxasReportBecomesResources() {
+    auto r = backend::parsePtxasResources(
+        "ptxas info    : 0 bytes gmem\n"
+        "ptxas info    : Compiling entry function 'sgemm' for 'sm_90a'\n"
+        "ptxas info    : Function properties for sgemm\n"
+        "ptxas         .     16 bytes stack frame, 16 bytes spill stores, 12 bytes spill loads\n"
+        "ptxas info    : Used 168 registers, used 1 barriers, 8192 bytes smem\n"
+        "ptxas info    : Compiling entry function 'tail' for 'sm_90a'\n"
+        "ptxas info    : Function properties for tail\n"
+        "ptxas         .     0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\n"
+        "ptxas info    : Used 24 registers\n");
+    QCOMPARE(r.size(), size_t(2));
+    QCOMPARE(r[0].registers, 168);
+    QCOMPARE(r[0].spillStoreBytes, int64_t(16));
+    QCOMPARE(r[0].spillLoadBytes, int64_t(12));
+    QCOMPARE(r[0].staticSharedBytes, int64_t(8192));
+    QCOMPARE(r[0].barriers, 1);
+    QVERIFY(r[0].describe().find("16 B spill stores") != std::string::npos);
+    QCOMPARE(r[1].registers, 24);
+    QVERIFY(r[1].describe().find("no spills") != std::string::npos);
+  }
+
   void everyBundledCudaKernelBuilds_data() {
     QTest::addColumn<QString>("label");
     QTest::addColumn<QString>("source");
@@ -125,6 +148,11 @@ class CudaBackendTest : public QObject {
     backend::CudaCompiler nvrtc(cache_.path().toStdString(), "sm_90a");
     auto a = nvrtc.build(r);
     QVERIFY2(a.ok, a.log.c_str());
+    // Every build carries ptxas's resource report, one entry per kernel at least.
+    if (a.artifact == "cubin") {
+      auto resources = backend::parsePtxasResources(a.log);
+      QVERIFY2(!resources.empty() && resources.front().registers > 0, a.log.c_str());
+    }
     if (backend::parseLaunchPlan(r.source).isLaunchPlanForm()) {
       QCOMPARE(QString::fromStdString(a.artifact), QString("cubin"));
       backend::CudaCompiler nvcc(cache_.path().toStdString(), "sm_90a", true);

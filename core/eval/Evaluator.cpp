@@ -296,15 +296,6 @@ class KernelSession {
     return best;
   }
 
-  bool flush(int64_t bytes) {
-    if (failure_) return false;
-    if (!worker_.request({{"cmd", "flush"}, {"bytes", bytes}}, timeout_)) {
-      failure_ = fromWorkerFailure(*worker_.failure(), timeout_, "while flushing caches");
-      return false;
-    }
-    return true;
-  }
-
   int callsChecked() const { return callsChecked_; }
   int fullChecks() const { return fullChecks_; }
 

@@ -1,6 +1,6 @@
 // The parent <-> worker protocol: one JSON object per line. The parent writes requests on the
 // worker's fd 3 and reads replies from its fd 4; fd 5 is the shared arena; fds 1 and 2 are log
-// files in the worker's temp dir. Requests: load, ping, flush, call, exit (see
+// files in the worker's temp dir. Requests: load, ping, flush, call, download_inputs, exit (see
 // docs/architecture.md). The worker never sees expected outputs.
 #pragma once
 

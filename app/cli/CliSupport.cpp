@@ -75,9 +75,15 @@ eval::Evaluator makeEvaluatorFor(const std::string& backend, const hw::HardwareI
     return eval::Evaluator(eval::evaluatorConfigFor(backend, info));
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
-  } catch (const std::runtime_error& e) {
-    throw InputError(e.what());
-  }
+  }  // no GPU, driver or toolkit: a std::runtime_error, exit 4 (environment)
+}
+
+std::vector<std::string> splitFlags(const std::string& flags) {
+  std::istringstream s(flags);
+  std::vector<std::string> out;
+  std::string f;
+  while (s >> f) out.push_back(f);
+  return out;
 }
 
 std::string formatFixed(double v, int decimals) {

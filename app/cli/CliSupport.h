@@ -62,5 +62,7 @@ void printTable(const std::vector<std::vector<std::string>>& rows);
 
 void printJson(const nlohmann::json& j);
 std::string readTextFile(const std::string& path);  // throws InputError naming the file
+// "-O2 -ffast-math" -> {"-O2", "-ffast-math"} (the --flags option).
+std::vector<std::string> splitFlags(const std::string& flags);
 
 }  // namespace kevo::cli

@@ -11,6 +11,7 @@ namespace kevo::cli {
 int runProblemsCommand(const std::vector<std::string>& args);
 int runHwCommand(const std::vector<std::string>& args);
 int runEvalCommand(const std::vector<std::string>& args);
+int runBuildCommand(const std::vector<std::string>& args);
 int runSurveyCommand(const std::vector<std::string>& args);
 int runBenchCommand(const std::vector<std::string>& args);
 int runSearchCommand(const std::vector<std::string>& args);

@@ -10,18 +10,6 @@
 
 namespace kevo::cli {
 
-namespace {
-
-std::vector<std::string> splitFlags(const std::string& flags) {
-  std::istringstream s(flags);
-  std::vector<std::string> out;
-  std::string f;
-  while (s >> f) out.push_back(f);
-  return out;
-}
-
-}  // namespace
-
 void printEvaluation(const eval::EvaluationResult& r) {
   std::cout << r.problemId << " | " << r.role << " " << r.label << " | seed " << r.seed << "\n";
   std::cout << "build: "

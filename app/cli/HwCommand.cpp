@@ -19,7 +19,7 @@ int runHwCommand(const std::vector<std::string>& argv) {
     try {
       g = hw::loadOrProbeGpu(util::cacheDir(), eval::defaultWorkerPath(), args.flag("reprobe"));
     } catch (const std::exception& e) {
-      throw InputError(std::string("--backend cuda: ") + e.what());
+      throw std::runtime_error(std::string("--backend cuda: ") + e.what());
     }
     if (args.flag("json")) {
       printJson(g.toJson());

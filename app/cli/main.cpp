@@ -20,16 +20,21 @@ usage: kevo-cli <command> [options]
   problems validate DIR|ID... [--all]     check problem folders: spec, reference, baseline,
             [--spec-only] [--json]        and canary kernels that must fail
   hw [--reprobe] [--json]                 this machine: CPU, ISA, caches, measured ceilings
+  hw --backend cuda [--reprobe] [--json]  GPU 0 and its measured ceilings
   eval --problem ID|DIR --source FILE     evaluate a kernel: verdict, per shape set time,
        [--shape-set NAME]... [--seed N]   speedup over the baseline, GB/s, GFLOP/s,
        [--flags "..."] [--timeout SEC]    % of roofline floor, bottleneck
-       [--no-baseline] [--session FILE] [--json]
-  survey [--problem ID]... [--shape-set NAME]... [--session FILE] [--json]
+       [--no-baseline] [--session FILE] [--backend cpu|cuda] [--json]
+  build --source FILE [--backend cpu|cuda] [--arch sm_XX] [--flags "..."] [--json]
+                                          compile only (no GPU needed): diagnostics, the
+                                          launch plan, registers and spills per CUDA kernel
+  survey [--problem ID]... [--shape-set NAME]... [--session FILE] [--backend B] [--json]
                                           evaluate every bundled problem's reference and
                                           baseline: where each stands against the roofline
   search --problem ID|DIR -o FILE [--policy mcts|evolve|greedy|random] [--budget N]
          [--seed N] [--batch N] [--operator adaptive|round-robin|fixed:OP]
-         [--time-limit SEC] [--plateau N] [--shape-set NAME]... [--replace] [--json]
+         [--time-limit SEC] [--plateau N] [--shape-set NAME]... [--replace]
+         [--backend cpu|cuda] [--json]
                                           search for fast kernels; every node goes to FILE
   search --resume FILE [--budget N]       continue a search (also after kill -9)
   show FILE [--tree] [--node N] [--json]  a session: summary, ASCII tree, one node in full
@@ -60,6 +65,7 @@ int main(int argc, char** argv) {
     if (command == "problems") return runProblemsCommand(rest);
     if (command == "hw") return runHwCommand(rest);
     if (command == "eval") return runEvalCommand(rest);
+    if (command == "build") return runBuildCommand(rest);
     if (command == "survey") return runSurveyCommand(rest);
     if (command == "bench") return runBenchCommand(rest);
     if (command == "search") return runSearchCommand(rest);

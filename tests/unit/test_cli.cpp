@@ -114,14 +114,32 @@ class CliTest : public QObject {
       QSKIP("this machine has an NVIDIA GPU: the no-GPU message cannot be checked here");
     Run eval = cli({"eval", "--backend", "cuda", "--problem", "add_relu", "--source",
                     kernel("cuda/wrong_answer.cu")});
-    QCOMPARE(eval.exitCode, 3);
+    QCOMPARE(eval.exitCode, 4);
     QVERIFY2(eval.err.contains("cuda") && eval.err.contains("libcuda.so.1"), eval.err.constData());
     Run hw = cli({"hw", "--backend", "cuda"});
-    QCOMPARE(hw.exitCode, 3);
+    QCOMPARE(hw.exitCode, 4);
     Run bad = cli({"eval", "--backend", "rocm", "--problem", "add_relu", "--source",
                    kernel("good.cpp")});
     QCOMPARE(bad.exitCode, 2);
     QVERIFY(bad.err.contains("unknown backend"));
+  }
+
+  void buildCompilesWithoutRunning() {
+    Run cpu = cli({"build", "--source", kernel("good.cpp"), "--json"});
+    QCOMPARE(cpu.exitCode, 0);
+    QVERIFY(cpu.json().at("ok").get<bool>());
+    Run broken = cli({"build", "--source", kernel("compile_error.cpp")});
+    QCOMPARE(broken.exitCode, 1);
+    QVERIFY2(broken.out.contains("error"), broken.out.constData());
+    if (!QFile::exists("/usr/local/cuda/bin/nvcc") && qEnvironmentVariableIsEmpty("CUDA_HOME"))
+      QSKIP("no CUDA toolkit: the cuda half of build is not checked here");
+    Run cuda = cli({"build", "--backend", "cuda", "--arch", "sm_90a", "--source",
+                    kernel("cuda/oob_write.cu"), "--json"});
+    QCOMPARE(cuda.exitCode, 0);
+    auto j = cuda.json();
+    QCOMPARE(QString::fromStdString(j.at("artifact").get<std::string>()), QString("cubin"));
+    QCOMPARE(j.at("launches").size(), size_t(1));
+    QVERIFY(j.at("kernel_resources").at(0).at("registers").get<int>() > 0);
   }
 
   void sessionRecordsEvaluations() {

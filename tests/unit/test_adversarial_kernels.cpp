@@ -45,6 +45,14 @@ class AdversarialKernelsTest : public QObject {
     QFETCH(QString, file);
     QFETCH(QString, verdict);
     QFETCH(QString, detail);
+#if defined(__SANITIZE_ADDRESS__)
+    // In the asan preset the worker is instrumented too: AddressSanitizer turns a SIGSEGV into
+    // its own report and exit code 1, and its shadow mappings (terabytes of address space) make
+    // the memory scanner run past any timeout. The verdicts stay right; these details differ.
+    if (file.endsWith("reads_reference_memory.cpp"))
+      QSKIP("the memory scanner cannot finish under AddressSanitizer's shadow mappings");
+    if (detail == "SIGSEGV") detail = "exited with code 1";
+#endif
     std::string source = test::readFile(file.toStdString());
     eval::EvaluationResult r =
         evaluator_->evaluate(problem_, source, std::filesystem::path(file.toStdString()).filename(),

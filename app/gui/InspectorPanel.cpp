@@ -58,6 +58,7 @@ InspectorPanel::InspectorPanel(const NodeTableModel& nodes, QWidget* parent)
   auto* evalTab = new QWidget;
   auto* evalLayout = new QVBoxLayout(evalTab);
   verdict_ = new QLabel;
+  verdict_->setObjectName("evaluationVerdict");
   verdict_->setWordWrap(true);
   verdict_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   evalTable_ = new QTableView;
@@ -212,6 +213,10 @@ void InspectorPanel::fillEvaluation(const search::SearchNode& n) {
   if (n.ok())
     text += QString("<br><b>Score:</b> mean speedup %1x over the problem baseline")
                 .arg(std::exp(n.score), 0, 'f', 2);
+  // ptxas's resource report of a CUDA kernel: the same in every shape set, so the first one's.
+  if (!n.summary.empty())
+    for (const auto& k : n.summary.begin()->value("kernel_resources", nlohmann::json::array()))
+      if (k.is_string()) text += "<br><b>Kernel</b> " + html(k.get<std::string>());
   verdict_->setText(text);
   std::optional<search::SearchNode> pinned;
   if (pinnedBaseline_ && nodes_.node(pinnedBaseline_)) pinned = *nodes_.node(pinnedBaseline_);

@@ -13,6 +13,7 @@
 #include "backend/LaunchPlan.h"
 #include "backend/ResourceUsage.h"
 #include "problem/ProblemLibrary.h"
+#include "search/NodeEvaluator.h"
 #include "synth/Recipe.h"
 
 using namespace kevo;
@@ -104,6 +105,30 @@ class CudaBackendTest : public QObject {
     QVERIFY(r[1].describe().find("no spills") != std::string::npos);
   }
 
+  void nodeSummaryCarriesResourcesAndNamesSpills() {
+    eval::EvaluationResult r;
+    r.verdict = eval::Verdict::Ok;
+    r.build.ok = true;
+    r.build.artifact = "cubin";
+    r.build.log =
+        "ptxas info    : Compiling entry function 'k' for 'sm_90a'\n"
+        "ptxas info    : Function properties for k\n"
+        "ptxas         .     8 bytes stack frame, 8 bytes spill stores, 8 bytes spill loads\n"
+        "ptxas info    : Used 255 registers\n";
+    eval::ShapeSetResult s;
+    s.name = "training";
+    s.verdict = eval::Verdict::Ok;
+    s.speedup = 1.5;
+    s.roofline.explanation = "Memory-bound.";
+    r.shapeSets.push_back(s);
+    auto o = search::outcomeFromResult(r);
+    const auto& t = o.summary.at("training");
+    QCOMPARE(t.at("kernel_resources").size(), size_t(1));
+    QVERIFY(t.at("kernel_resources")[0].get<std::string>().find("255 registers") !=
+            std::string::npos);
+    QVERIFY(t.at("explanation").get<std::string>().find("k spills registers") != std::string::npos);
+  }
+
   void everyBundledCudaKernelBuilds_data() {
     QTest::addColumn<QString>("label");
     QTest::addColumn<QString>("source");
@@ -123,7 +148,8 @@ class CudaBackendTest : public QObject {
             << QString::fromStdString(s.str()) << QStringList() << libs;
       }
     }
-    auto library = synth::loadRecipeLibrary(fs::path(KEVO_SOURCE_DIR) / "knowledge" / "recipes" / "cuda");
+    auto library =
+        synth::loadRecipeLibrary(fs::path(KEVO_SOURCE_DIR) / "knowledge" / "recipes" / "cuda");
     for (const auto& e : library.errors) qWarning("recipe error: %s", e.c_str());
     for (const auto& r : library.recipes) {
       QStringList flags;
@@ -135,7 +161,8 @@ class CudaBackendTest : public QObject {
   }
 
   void everyBundledCudaKernelBuilds() {
-    if (!haveToolkit()) QSKIP("no CUDA toolkit (nvcc + NVRTC) on this machine: compile checks skipped");
+    if (!haveToolkit())
+      QSKIP("no CUDA toolkit (nvcc + NVRTC) on this machine: compile checks skipped");
     QFETCH(QString, label);
     QFETCH(QString, source);
     QFETCH(QStringList, flags);

@@ -4,6 +4,7 @@
 // a corrupt session file gives an error dialog, not a crash.
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QLabel>
 #include <QMessageBox>
 #include <QProcess>
 #include <QSignalSpy>
@@ -195,6 +196,34 @@ class GuiTest : public QObject {
     QVERIFY2(message.contains("cuda backend") && message.contains("libcuda.so.1"),
              qPrintable(message));
     QVERIFY(!QFile::exists(r.file));
+  }
+
+  void evaluationTabShowsKernelResources() {
+    // A CUDA node's summary carries ptxas's report; the Evaluation tab lists it under the score.
+    std::string file = dir_.filePath("resources.kevo").toStdString();
+    writeSyntheticSession(file, 3);
+    {
+      auto store = store::SessionStore::open(file);
+      for (auto j : store.nodes()) {
+        auto n = search::SearchNode::fromJson(j);
+        if (!n.ok()) continue;
+        // The synthetic objective leaves summaries empty: give the node one shape set.
+        if (n.summary.empty()) n.summary["inference"] = {{"speedup", std::exp(n.score)}};
+        for (auto& [name, s] : n.summary.items())
+          s["kernel_resources"] = {"softmax_rows: 40 registers, no spills"};
+        store.saveNode(n.id, n.parentId, search::nodeStatusName(n.status), n.verdict, n.toJson());
+      }
+    }
+    app::MainWindow window;
+    window.show();
+    QVERIFY(window.openSession(QString::fromStdString(file)));
+    auto best = window.nodeModel().best();
+    QVERIFY(best);
+    window.selectNode(*best);
+    auto* label = window.inspector()->findChild<QLabel*>("evaluationVerdict");
+    QVERIFY(label);
+    QVERIFY2(label->text().contains("softmax_rows: 40 registers, no spills"),
+             qPrintable(label->text()));
   }
 
   void realSearchAndSteering() {

@@ -23,12 +23,7 @@ using namespace kevo;
 
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using eval::medianOf;
 
 struct RunResult {
   std::string problem, policy;
@@ -177,20 +172,20 @@ int main(int argc, char** argv) {
         for (const auto& [k, v] : r->speedup) sp[k].push_back(v);
         for (const auto& [k, v] : r->floorFraction) fl[k].push_back(v);
       }
-      medianScore[id][policy] = median(scores);
+      medianScore[id][policy] = medianOf(scores);
       for (const auto& [name, v] : sp) {
         nlohmann::json row = {{"problem", id},
                               {"policy", policy},
                               {"shape_set", name},
-                              {"median_speedup", median(v)},
-                              {"median_floor_fraction", median(fl[name])},
-                              {"median_evals_to_95", median(evals)},
+                              {"median_speedup", medianOf(v)},
+                              {"median_floor_fraction", medianOf(fl[name])},
+                              {"median_evals_to_95", medianOf(evals)},
                               {"revalidated", ok},
                               {"runs", mine.size()}};
         out["rows"].push_back(row);
         std::printf("| %s | %s | %s | %.2fx | %.1f%% | %.0f | %d/%zu |\n", id.c_str(),
-                    policy.c_str(), name.c_str(), median(v), 100 * median(fl[name]), median(evals),
-                    ok, mine.size());
+                    policy.c_str(), name.c_str(), medianOf(v), 100 * medianOf(fl[name]),
+                    medianOf(evals), ok, mine.size());
       }
     }
   int beats = 0, compared = 0;

@@ -7,18 +7,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ChartStyle.h"
+
 namespace kevo::widgets {
 
 OperatorPayoffChart::OperatorPayoffChart(QWidget* parent) : QChartView(parent) {
-  setRenderHint(QPainter::Antialiasing);
-  setBackgroundBrush(Qt::white);
+  applyChartStyle(this);
   auto* c = chart();
-  c->setMargins(QMargins(4, 4, 8, 4));
-  c->setBackgroundRoundness(0);
-  QFont titleFont = c->titleFont();
-  titleFont.setBold(true);
-  titleFont.setPointSizeF(titleFont.pointSizeF() + 1);
-  c->setTitleFont(titleFont);
   c->setTitle(tr("Memory operator payoff"));
   c->legend()->setAlignment(Qt::AlignBottom);
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ChartStyle.h"
 #include "ColorMap.h"
 
 namespace kevo::widgets {
@@ -65,15 +66,8 @@ int ProgressChart::speedupClass(double speedup) {
 }
 
 ProgressChart::ProgressChart(QWidget* parent) : QChartView(parent) {
-  setRenderHint(QPainter::Antialiasing);
-  setBackgroundBrush(Qt::white);
+  applyChartStyle(this);
   auto* c = chart();
-  c->setMargins(QMargins(4, 4, 8, 4));
-  c->setBackgroundRoundness(0);
-  QFont titleFont = c->titleFont();
-  titleFont.setBold(true);
-  titleFont.setPointSizeF(titleFont.pointSizeF() + 1);
-  c->setTitleFont(titleFont);
   c->legend()->setAlignment(Qt::AlignRight);
   c->legend()->setMarkerShape(QLegend::MarkerShapeFromSeries);
 

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ChartStyle.h"
+
 namespace kevo::widgets {
 
 namespace {
@@ -93,17 +95,10 @@ QString roleName(RooflinePointVisual::Role role) {
 }
 
 RooflineChart::RooflineChart(QWidget* parent) : QChartView(parent) {
-  setRenderHint(QPainter::Antialiasing);
-  setBackgroundBrush(Qt::white);
+  applyChartStyle(this);
   auto* c = chart();
-  c->setMargins(QMargins(4, 4, 8, 4));
-  c->setBackgroundRoundness(0);
   c->legend()->setAlignment(Qt::AlignBottom);
   c->legend()->setMarkerShape(QLegend::MarkerShapeFromSeries);
-  QFont titleFont = c->titleFont();
-  titleFont.setBold(true);
-  titleFont.setPointSizeF(titleFont.pointSizeF() + 1);
-  c->setTitleFont(titleFont);
 
   axisX_ = new QLogValueAxis(c);
   axisX_->setBase(10);

@@ -15,12 +15,7 @@ namespace kevo::cli {
 
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using eval::medianOf;
 
 }  // namespace
 
@@ -71,16 +66,16 @@ int runBenchCommand(const std::vector<std::string>& argv) {
     allFreshWalls.push_back(fresh.wallSeconds);
     allCompiles.push_back(fresh.build.compileSeconds);
     rows.push_back({p.id, formatSeconds(fresh.wallSeconds),
-                    formatSeconds(fresh.build.compileSeconds), formatSeconds(median(walls)),
-                    formatSeconds(median(kernels)), formatSeconds(median(overheads))});
+                    formatSeconds(fresh.build.compileSeconds), formatSeconds(medianOf(walls)),
+                    formatSeconds(medianOf(kernels)), formatSeconds(medianOf(overheads))});
     perProblem.push_back({{"problem", p.id},
                           {"shape_set", shapeSet},
                           {"fresh_wall_seconds", fresh.wallSeconds},
                           {"fresh_compile_seconds", fresh.build.compileSeconds},
                           {"fresh_overhead_seconds", freshOverhead},
-                          {"cached_wall_seconds_median", median(walls)},
-                          {"kernel_seconds_median", median(kernels)},
-                          {"overhead_seconds_median", median(overheads)},
+                          {"cached_wall_seconds_median", medianOf(walls)},
+                          {"kernel_seconds_median", medianOf(kernels)},
+                          {"overhead_seconds_median", medianOf(overheads)},
                           {"cached_evals", evals}});
     if (!json) std::cerr << "  " << p.id << " done\n";
   }
@@ -93,12 +88,12 @@ int runBenchCommand(const std::vector<std::string>& argv) {
                          : std::accumulate(allFreshWalls.begin(), allFreshWalls.end(), 0.0) /
                                double(allFreshWalls.size());
   nlohmann::json summary = {
-      {"overhead_seconds_median", median(allOverheads)},
+      {"overhead_seconds_median", medianOf(allOverheads)},
       {"overhead_seconds_max",
        allOverheads.empty() ? 0 : *std::max_element(allOverheads.begin(), allOverheads.end())},
       {"cached_evals_per_minute", meanCached > 0 ? 60 / meanCached : 0},
       {"fresh_evals_per_minute", meanFresh > 0 ? 60 / meanFresh : 0},
-      {"compile_seconds_median", median(allCompiles)},
+      {"compile_seconds_median", medianOf(allCompiles)},
       {"target_overhead_seconds", 0.05}};
   if (json) {
     printJson({{"hardware", hw::toJson(info)},
@@ -107,11 +102,11 @@ int runBenchCommand(const std::vector<std::string>& argv) {
                {"problems", perProblem}});
   } else {
     printTable(rows);
-    std::cout << "\noverhead per cached evaluation: median " << formatSeconds(median(allOverheads))
-              << " (target <= 50 ms)\n"
+    std::cout << "\noverhead per cached evaluation: median "
+              << formatSeconds(medianOf(allOverheads)) << " (target <= 50 ms)\n"
               << "evaluations per minute: " << formatFixed(summary["cached_evals_per_minute"], 0)
               << " cached, " << formatFixed(summary["fresh_evals_per_minute"], 0)
-              << " fresh (compile median " << formatSeconds(median(allCompiles)) << ")\n"
+              << " fresh (compile median " << formatSeconds(medianOf(allCompiles)) << ")\n"
               << "overhead = wall time of an evaluation minus the measured time of every kernel "
                  "call in it (reference, candidate, baseline)\n";
   }

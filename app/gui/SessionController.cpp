@@ -45,8 +45,9 @@ SessionController::~SessionController() {
 }
 
 bool SessionController::buildEngine(bool create) {
-  // Runs on the GUI thread but touches nothing slow except the first hardware probe, which is
-  // cached per machine; loading a spec and the recipes reads a few small files.
+  // Runs on the GUI thread but touches nothing slow except the first hardware probe (1-2 s;
+  // about 6 s more for the first GPU probe of a cuda session), which is cached per machine;
+  // loading a spec and the recipes reads a few small files.
   try {
     problem_ = problem::loadProblem(problem::resolveProblemDir(config_.problem));
     hardware_ = hw::loadOrProbeHardware(hw::defaultHardwareCacheDir(), false);

@@ -35,14 +35,16 @@ CudaToolkit requireToolkit() {
   return *tk;
 }
 
+// Asked once per process (builds run on several threads; a static's initialization is
+// thread-safe, and a throw leaves it to be tried again).
 const std::string& nvccVersion(const CudaToolkit& tk) {
-  static std::string version;
-  if (version.empty()) {
+  static const std::string version = [&] {
     auto r = util::runSubprocess({tk.nvcc().string(), "--version"}, 30);
     if (!r.started || r.exitCode != 0)
       throw std::runtime_error("nvcc cannot be run: " + (r.error.empty() ? r.output : r.error));
-    version = r.output.substr(r.output.rfind("Cuda compilation tools"));
-  }
+    size_t at = r.output.rfind("Cuda compilation tools");
+    return at == std::string::npos ? r.output : r.output.substr(at);
+  }();
   return version;
 }
 

@@ -31,6 +31,13 @@ std::optional<Verdict> parseVerdict(const std::string& name) {
   return std::nullopt;
 }
 
+double medianOf(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
 TimingStats summarizeTimes(std::vector<double> seconds) {
   TimingStats t;
   if (seconds.empty()) return t;
@@ -39,8 +46,7 @@ TimingStats summarizeTimes(std::vector<double> seconds) {
   t.reps = int(seconds.size());
   t.minSeconds = seconds.front();
   t.maxSeconds = seconds.back();
-  size_t n = seconds.size();
-  t.medianSeconds = n % 2 ? seconds[n / 2] : 0.5 * (seconds[n / 2 - 1] + seconds[n / 2]);
+  t.medianSeconds = medianOf(seconds);
   t.spread = t.medianSeconds > 0 ? (at(0.9) - at(0.1)) / t.medianSeconds : 0;
   return t;
 }

@@ -26,6 +26,8 @@ struct TimingStats {
   nlohmann::json toJson() const;
 };
 TimingStats summarizeTimes(std::vector<double> seconds);
+// The median (mean of the middle two for an even count); 0 for none.
+double medianOf(std::vector<double> values);
 
 struct ShapeSetResult {
   std::string name;

@@ -1,14 +1,13 @@
 #include "hw/GpuHardware.h"
 
 #include <chrono>
-#include <ctime>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 #include "backend/BuildCache.h"
 #include "backend/CudaCompiler.h"
 #include "gpu/CudaDriver.h"
+#include "hw/HardwareProbe.h"
 #include "util/Subprocess.h"
 
 namespace kevo::hw {
@@ -98,13 +97,12 @@ GpuHardware loadOrProbeGpu(const fs::path& cacheDir, const fs::path& workerExe, 
   if (run.exitCode != 0)
     throw std::runtime_error("the GPU probe failed (exit " + std::to_string(run.exitCode) + "):\n" +
                              run.output);
+  // The probe prints its result as the last line (the driver may print before it).
   json m;
-  try {
-    m = json::parse(run.output.substr(
-        run.output.rfind("\n{") == std::string::npos ? 0 : run.output.rfind("\n{") + 1));
-  } catch (const std::exception& e) {
-    throw std::runtime_error("the GPU probe printed no result: " + run.output);
-  }
+  std::istringstream lines(run.output);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line.front() == '{') m = json::parse(line, nullptr, false);
+  if (!m.is_object()) throw std::runtime_error("the GPU probe printed no result: " + run.output);
   GpuHardware g;
   g.name = info.name;
   g.arch = info.arch();
@@ -117,10 +115,7 @@ GpuHardware loadOrProbeGpu(const fs::path& cacheDir, const fs::path& workerExe, 
   g.fp32Gflops = m.at("fp32_gflops");
   g.sgemmGflops = m.value("sgemm_gflops", 0.0);
   g.bf16GemmGflops = m.value("bf16_gemm_gflops", 0.0);
-  std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  g.probedAt = stamp;
+  g.probedAt = isoUtcNow();
   g.probeSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   fs::create_directories(cacheDir);
   backend::writeTextFile(cacheFile, g.toJson().dump(2));

@@ -325,19 +325,6 @@ std::string sanitizeForFileName(const std::string& key) {
   return out;
 }
 
-std::string isoUtcNow() {
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-#if defined(_WIN32)
-  gmtime_s(&tm, &now);
-#else
-  gmtime_r(&now, &tm);
-#endif
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // Memory the DRAM test may use without pushing the machine (or this container) into swap or
 // the OOM killer: MemAvailable, capped by a cgroup memory limit. 0 when unknown.
 int64_t usableMemoryBytes() {
@@ -495,6 +482,19 @@ class FileLock {
 };
 
 }  // namespace
+
+std::string isoUtcNow() {
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+#if defined(_WIN32)
+  gmtime_s(&tm, &now);
+#else
+  gmtime_r(&now, &tm);
+#endif
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 HardwareInfo describeHardware() {
   return describeWith(allowedCpus());

@@ -33,4 +33,7 @@ std::filesystem::path hardwareCacheFile(const std::filesystem::path& cacheDir,
 // is not kept. Concurrent callers serialize on a lock file, so only one of them measures.
 HardwareInfo loadOrProbeHardware(const std::filesystem::path& cacheDir, bool reprobe);
 
+// Now as ISO-8601 UTC ("2025-01-31T12:00:00Z"): when a probe ran.
+std::string isoUtcNow();
+
 }  // namespace kevo::hw

@@ -21,8 +21,9 @@ int runSteerCommand(const std::vector<std::string>& args);
 
 // The readable report of one evaluation (shared by eval and survey).
 void printEvaluation(const eval::EvaluationResult& result);
-// Appends an evaluation to a session file (created if missing).
+// Appends an evaluation (made on `backend`: cpu or cuda) to a session file (created if missing).
 void recordInSession(const std::string& sessionPath, const eval::EvaluationResult& result,
-                     const std::string& source, const std::string& flags);
+                     const std::string& source, const std::string& flags,
+                     const std::string& backend);
 
 }  // namespace kevo::cli

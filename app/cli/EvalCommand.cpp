@@ -52,16 +52,25 @@ void printEvaluation(const eval::EvaluationResult& r) {
     if (s.timing.reps) std::cout << "  " << s.name << ": " << s.roofline.explanation << "\n";
     if (!s.baselineNote.empty()) std::cout << "  " << s.name << ": " << s.baselineNote << "\n";
   }
+  // Where the evaluation's time went, in the order it was spent.
+  std::string phases;
+  for (const char* name :
+       {"build", "inputs", "reference", "candidate_load", "candidate_calls", "baseline"})
+    if (auto it = r.phaseSeconds.find(name); it != r.phaseSeconds.end())
+      phases += std::string(phases.empty() ? "" : ", ") + name + " " + formatSeconds(it->second);
+  std::cout << "evaluation took " << formatSeconds(r.wallSeconds) << " (kernels "
+            << formatSeconds(r.kernelSeconds) << (phases.empty() ? "" : "; " + phases) << ")\n";
   if (!r.stderrTail.empty() && r.verdict != eval::Verdict::Ok)
     std::cout << "kernel stderr (last lines):\n" << r.stderrTail << "\n";
 }
 
 void recordInSession(const std::string& sessionPath, const eval::EvaluationResult& result,
-                     const std::string& source, const std::string& flags) {
+                     const std::string& source, const std::string& flags,
+                     const std::string& backend) {
   auto store = store::SessionStore::openOrCreate(sessionPath);
   store::StoredEvaluation e;
   e.problemId = result.problemId;
-  e.backend = "cpu";
+  e.backend = backend;
   e.role = result.role;
   e.label = result.label;
   e.source = source;
@@ -112,7 +121,7 @@ int runEvalCommand(const std::vector<std::string>& argv) {
       makeEvaluatorFor(args.value("backend").value_or("cpu"), machineHardware());
   std::string label = std::filesystem::path(*sourceArg).filename().string();
   eval::EvaluationResult result = evaluator.evaluate(problem, source, label, options);
-  if (auto session = args.value("session")) recordInSession(*session, result, source, flags);
+  if (auto session = args.value("session")) recordInSession(*session, result, source, flags, evaluator.config().backend);
   if (args.flag("json"))
     printJson(result.toJson());
   else

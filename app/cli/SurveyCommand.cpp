@@ -52,8 +52,11 @@ int runSurveyCommand(const std::vector<std::string>& argv) {
       base = evaluator.evaluate(p, readTextFile(baseFile->source.string()), "baseline", options);
     }
     if (auto session = args.value("session")) {
-      recordInSession(*session, ref, readTextFile(refFile->source.string()), "");
-      if (baseFile) recordInSession(*session, base, readTextFile(baseFile->source.string()), "");
+      recordInSession(*session, ref, readTextFile(refFile->source.string()), "",
+                      evaluator.config().backend);
+      if (baseFile)
+        recordInSession(*session, base, readTextFile(baseFile->source.string()), "",
+                        evaluator.config().backend);
     }
     bool ok = ref.verdict == eval::Verdict::Ok && (!baseFile || base.verdict == eval::Verdict::Ok);
     if (!ok) ++failures;

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <stdexcept>
 
 #include "TensorDescriptor.h"
+#include "gpu/L2FlushPtx.h"
 
 namespace kevo::worker {
 
@@ -79,7 +81,9 @@ json CudaRunner::setup(uint8_t* arena, int64_t arenaBytes, const json& req) {
       d_->check(d_->cuMemAlloc(&p, size_t(capacity + kTailBytes)), "cuMemAlloc (output)");
       s.outputs.push_back(p);
       s.outputOffset.push_back(t.at("offset").get<int64_t>());
+      s.outputBytes.push_back(t.at("bytes").get<int64_t>());
       s.outputCapacity.push_back(capacity);
+      s.outputElementBytes.push_back(t.at("element_bytes").get<int64_t>());
       s.args.out[n] = reinterpret_cast<void*>(p);
       const auto& shape = t.at("shape");
       for (size_t k = 0; k < shape.size() && k < KEVO_CUDA_MAX_DIMS; ++k)
@@ -133,6 +137,7 @@ json CudaRunner::setup(uint8_t* arena, int64_t arenaBytes, const json& req) {
       launches_.push_back(launch);
     }
   }
+  loadFlushKernel(info);
   d_->check(d_->cuEventCreate(&start_, 0), "cuEventCreate");
   d_->check(d_->cuEventCreate(&end_, 0), "cuEventCreate");
   // One round trip through every path the calls use, so the driver has opened and mapped all
@@ -144,6 +149,7 @@ json CudaRunner::setup(uint8_t* arena, int64_t arenaBytes, const json& req) {
   return {{"device", info.name},
           {"arch", info.arch()},
           {"pinned_arena", pinned_},
+          {"l2_flush", flushKernel_ ? "read-only kernel" : "memset (leaves dirty lines)"},
           {"launches", launches_.size()}};
 }
 
@@ -230,13 +236,7 @@ json CudaRunner::call(const json& req) {
                                 size_t((scratchBytes_ + 3) / 4)),
                 "cuMemsetD32 (scratch)");
     int64_t flushBytes = req.value("flush_bytes", int64_t(0));
-    if (flushBytes > 0) {
-      if (flushBytes != flushBytes_) {
-        d_->check(d_->cuMemAlloc(&flush_, size_t(flushBytes)), "cuMemAlloc (L2 flush)");
-        flushBytes_ = flushBytes;
-      }
-      d_->check(d_->cuMemsetD32(flush_, callCount_, size_t(flushBytes / 4)), "cuMemsetD32 (flush)");
-    }
+    if (flushBytes > 0) flushL2(flushBytes);
     d_->check(d_->cuCtxSynchronize(), "cuCtxSynchronize (before the call)");
   } catch (const CudaError& e) {
     return {{"rc", 1}, {"ns", 0}, {"cuda_error", std::string("harness: ") + e.what()}};
@@ -271,10 +271,17 @@ json CudaRunner::call(const json& req) {
 
   json reply = {{"rc", 0}, {"ns", int64_t(double(ms) * 1e6)}};
   try {
-    for (size_t o = 0; o < s.outputs.size(); ++o)
-      d_->check(
-          d_->cuMemcpyDtoH(arena_ + s.outputOffset[o], s.outputs[o], size_t(s.outputCapacity[o])),
-          "cuMemcpyDtoH (output)");
+    // Without the outputs, still the bytes between each output's end and its page end: the
+    // parent checks its canary there.
+    bool whole = req.value("download_outputs", true);
+    for (size_t o = 0; o < s.outputs.size(); ++o) {
+      int64_t from = whole ? 0 : s.outputBytes[o];
+      if (from < s.outputCapacity[o])
+        d_->check(d_->cuMemcpyDtoH(arena_ + s.outputOffset[o] + from,
+                                   s.outputs[o] + CUdeviceptr(from),
+                                   size_t(s.outputCapacity[o] - from)),
+                  "cuMemcpyDtoH (output)");
+    }
     if (std::string broken = checkCanaryTails(s); !broken.empty()) reply["canary"] = broken;
     if (req.value("download_inputs", false)) copyInputsBack(s);
   } catch (const CudaError& e) {
@@ -284,6 +291,62 @@ json CudaRunner::call(const json& req) {
   reply["untimed_ns"] =
       ns(timedStart - callStart) + ns(std::chrono::steady_clock::now() - timedEnd);
   return reply;
+}
+
+json CudaRunner::sampleOutputs(const json& req) {
+  size_t index = req.at("set").get<size_t>();
+  if (index >= sets_.size()) return {{"ok", false}, {"error", "no such set"}};
+  const DeviceSet& s = sets_[index];
+  const json& perOutput = req.at("indices");
+  if (perOutput.size() != s.outputs.size())
+    return {{"ok", false}, {"error", "one index list per output expected"}};
+  try {
+    for (size_t o = 0; o < s.outputs.size(); ++o) {
+      int64_t size = s.outputElementBytes[o];
+      for (const auto& v : perOutput[o]) {
+        int64_t at = v.get<int64_t>() * size;
+        if (at < 0 || at + size > s.outputBytes[o])
+          return {{"ok", false}, {"error", "index outside output " + std::to_string(o)}};
+        d_->check(d_->cuMemcpyDtoH(arena_ + s.outputOffset[o] + at, s.outputs[o] + CUdeviceptr(at),
+                                   size_t(size)),
+                  "cuMemcpyDtoH (sample)");
+      }
+    }
+  } catch (const CudaError& e) {
+    return {{"ok", false}, {"cuda_error", e.what()}};
+  }
+  return {{"ok", true}};
+}
+
+void CudaRunner::loadFlushKernel(const GpuDeviceInfo& info) {
+  CUmodule module = nullptr;
+  if (d_->cuModuleLoadData(&module, kL2FlushPtx) != kCudaSuccess ||
+      d_->cuModuleGetFunction(&flushKernel_, module, kL2FlushKernelName) != kCudaSuccess) {
+    flushKernel_ = nullptr;
+    return;
+  }
+  d_->check(d_->cuMemAlloc(&flushSink_, 4), "cuMemAlloc (L2 flush sink)");
+  flushGrid_ = unsigned(std::max(info.multiprocessors, 1) * 8);
+}
+
+void CudaRunner::flushL2(int64_t bytes) {
+  bytes = (bytes + 15) / 16 * 16;
+  if (bytes != flushBytes_) {
+    if (flush_) d_->check(d_->cuMemFree(flush_), "cuMemFree (L2 flush)");
+    d_->check(d_->cuMemAlloc(&flush_, size_t(bytes)), "cuMemAlloc (L2 flush)");
+    // Zeros, written once: the kernel's XOR of them never matches its store condition.
+    d_->check(d_->cuMemsetD32(flush_, 0, size_t(bytes / 4)), "cuMemsetD32 (L2 flush)");
+    flushBytes_ = bytes;
+  }
+  if (!flushKernel_) {
+    d_->check(d_->cuMemsetD32(flush_, callCount_, size_t(bytes / 4)), "cuMemsetD32 (flush)");
+    return;
+  }
+  unsigned long long vectors = (unsigned long long)(bytes / 16);
+  void* params[] = {&flush_, &vectors, &flushSink_};
+  d_->check(d_->cuLaunchKernel(flushKernel_, flushGrid_, 1, 1, 256, 1, 1, 0, nullptr, params,
+                               nullptr),
+            "cuLaunchKernel (L2 flush)");
 }
 
 }  // namespace kevo::worker

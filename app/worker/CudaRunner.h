@@ -24,15 +24,20 @@ class CudaRunner {
   // Library form, after the sandbox: dlopen and find kevo_kernel. Throws std::runtime_error.
   void loadLibrary(const std::string& path);
   // One call on one set: re-poison outputs on the device, refill scratch, flush L2, time, copy
-  // back. Never throws for what the kernel does: a CUDA error is in the reply.
+  // back (all of each output, or with "download_outputs": false only the bytes past its end,
+  // for the canary checks). Never throws for what the kernel does: a CUDA error is in the reply.
   nlohmann::json call(const nlohmann::json& req);
+  // Copies the listed elements of each output (indices per output, chosen by the parent after
+  // the call returned) to their places in the arena: a sampled check without moving 100 MB.
+  nlohmann::json sampleOutputs(const nlohmann::json& req);
   // Copies a set's device inputs back into the arena, for the parent's pristine comparison.
   nlohmann::json downloadInputs(const nlohmann::json& req);
 
  private:
   struct DeviceSet {
     std::vector<gpu::CUdeviceptr> inputs, outputs;
-    std::vector<int64_t> inputOffset, inputBytes, outputOffset, outputCapacity;
+    std::vector<int64_t> inputOffset, inputBytes, outputOffset, outputBytes, outputCapacity;
+    std::vector<int64_t> outputElementBytes;
     kevo_cuda_args args{};
     std::vector<kevo_tensor> inTensors, outTensors;
   };
@@ -43,6 +48,8 @@ class CudaRunner {
   };
 
   void fillCanaryTails(const DeviceSet& s);
+  void loadFlushKernel(const gpu::GpuDeviceInfo& info);
+  void flushL2(int64_t bytes);
   void copyInputsBack(const DeviceSet& s);
   std::string checkCanaryTails(const DeviceSet& s);
 
@@ -52,7 +59,9 @@ class CudaRunner {
   std::vector<kevo_scalar> scalars_;
   std::vector<Launch> launches_;
   decltype(&kevo_kernel) library_ = nullptr;
-  gpu::CUdeviceptr scratch_ = 0, flush_ = 0;
+  gpu::CUdeviceptr scratch_ = 0, flush_ = 0, flushSink_ = 0;
+  gpu::CUfunction flushKernel_ = nullptr;  // null: the driver refused the PTX; memset instead
+  unsigned flushGrid_ = 1;
   int64_t scratchBytes_ = 0, flushBytes_ = 0;
   gpu::CUevent start_ = nullptr, end_ = nullptr;
   // Device copies of each set's poisoned outputs (with canaries), per poison pattern: uploaded

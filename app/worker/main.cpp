@@ -233,6 +233,8 @@ int main(int argc, char** argv) {
         if (!r.value("ok", false)) _exit(2);
       } else if (cmd == "call" && (state.kernel || state.gpu)) {
         reply(call(state, req));
+      } else if (cmd == "sample_outputs" && state.gpu) {
+        reply(state.gpu->sampleOutputs(req));
       } else if (cmd == "download_inputs") {
         reply(state.gpu ? state.gpu->downloadInputs(req) : json{{"ok", true}});
       } else if (cmd == "flush") {

@@ -35,7 +35,8 @@ nlohmann::json describeSets(const problem::ConcreteShapes& shapes, const ArenaLa
   auto tensor = [](const problem::ConcreteTensor& t, const BufferSlot& s) {
     return nlohmann::json{
         {"offset", s.offset}, {"bytes", s.bytes},          {"capacity", s.capacity},
-        {"dtype", problem::abiDtypeCode(t.dtype)}, {"shape", t.shape}};
+        {"dtype", problem::abiDtypeCode(t.dtype)}, {"shape", t.shape},
+        {"element_bytes", problem::dtypeSize(t.dtype)}};
   };
   nlohmann::json sets = nlohmann::json::array();
   for (size_t k = 0; k < layout.inputs.size(); ++k) {

@@ -86,6 +86,7 @@ nlohmann::json EvaluationResult::toJson() const {
                       {"seed", seed},
                       {"wall_seconds", wallSeconds},
                       {"kernel_seconds", kernelSeconds},
+                      {"phase_seconds", phaseSeconds},
                       {"sandbox", sandbox},
                       {"stdout_tail", stdoutTail},
                       {"stderr_tail", stderrTail}};

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -60,6 +61,9 @@ struct EvaluationResult {
   std::string stdoutTail, stderrTail;
   double wallSeconds = 0;
   double kernelSeconds = 0;  // measured time of every kernel call in this evaluation
+  // Where the wall time went: build, inputs, reference, candidate_load (worker start, sandbox,
+  // uploads), candidate_calls, baseline; summed over the shape sets.
+  std::map<std::string, double> phaseSeconds;
   nlohmann::json toJson() const;
 };
 

@@ -180,6 +180,9 @@ class KernelSession {
         {"cmd", "call"}, {"set", set}, {"flush_bytes", flushBytes}, {"pattern", int(pattern)}};
     // On a GPU the inputs live on the device: they come back to the arena to be compared.
     if (gpu_ && pristine) request["download_inputs"] = true;
+    // A sampled check on a GPU fetches only the sampled elements, after the call.
+    bool sampleOnDevice = gpu_ && expected && !fullCheck;
+    if (sampleOnDevice) request["download_outputs"] = false;
     auto start = Clock::now();
     auto reply = worker_.request(request, timeout_);
     double parent = secondsSince(start);
@@ -236,18 +239,21 @@ class KernelSession {
     if (expected) {
       ++callsChecked_;
       if (fullCheck) ++fullChecks_;
+      // Chosen after the call returned, so the kernel cannot know which elements are looked
+      // at: any it skips is found with high probability over the timed calls.
+      std::vector<std::vector<int64_t>> indices(shapes_.outputs.size());
+      if (!fullCheck)
+        for (size_t o = 0; o < shapes_.outputs.size(); ++o) {
+          int64_t n = shapes_.outputs[o].elements;
+          indices[o] = {0, n - 1};
+          std::uniform_int_distribution<int64_t> pick(0, n - 1);
+          for (int k = 0; k < 256; ++k) indices[o].push_back(pick(rng));
+        }
+      if (sampleOnDevice && !fetchSamples(set, indices)) return std::nullopt;
       for (size_t o = 0; o < shapes_.outputs.size(); ++o) {
         const auto& t = shapes_.outputs[o];
-        std::vector<int64_t> indices;
-        if (!fullCheck) {
-          // The kernel cannot know which elements are looked at: any it skips is found with
-          // high probability over the timed calls.
-          indices = {0, t.elements - 1};
-          std::uniform_int_distribution<int64_t> pick(0, t.elements - 1);
-          for (int k = 0; k < 256; ++k) indices.push_back(pick(rng));
-        }
         auto m = compareOutput(t, at(layout_.outputs[size_t(set)][o].offset), (*expected)[o].data(),
-                               problem_.tolerance, pattern, indices);
+                               problem_.tolerance, pattern, indices[o]);
         if (m) {
           failure_ = Failure{Verdict::WrongAnswer, m->describe(), m};
           return std::nullopt;
@@ -255,6 +261,19 @@ class KernelSession {
       }
     }
     return seconds;
+  }
+
+  // The sampled elements of every output, copied from the device into the arena.
+  bool fetchSamples(int set, const std::vector<std::vector<int64_t>>& indices) {
+    auto reply =
+        worker_.request({{"cmd", "sample_outputs"}, {"set", set}, {"indices", indices}}, timeout_);
+    if (reply && reply->value("ok", false)) return true;
+    failure_ = reply ? Failure{reply->contains("cuda_error") ? Verdict::Crash : Verdict::Rejected,
+                               "copying the sampled outputs back failed: " + reply->dump(),
+                               std::nullopt}
+                     : fromWorkerFailure(*worker_.failure(), timeout_,
+                                         "while copying the sampled outputs back");
+    return false;
   }
 
   // The inputs of `set` byte for byte as generated: a kernel that writes its inputs could make
@@ -394,6 +413,13 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
                            : (isCuda() ? problem.referenceCuda : problem.referenceCpu);
     if (file) request.libs = file->libs;
   }
+  auto phaseStart = Clock::now();
+  // Adds the time since the last mark to `phase`.
+  auto mark = [&](const char* phase) {
+    auto now = Clock::now();
+    result.phaseSeconds[phase] += std::chrono::duration<double>(now - phaseStart).count();
+    phaseStart = now;
+  };
   result.build = build(request);
   if (!result.build.ok) {
     result.verdict = Verdict::CompileError;
@@ -449,6 +475,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
     }
   };
 
+  mark("build");
   std::mt19937_64 rng(result.seed);
   for (size_t si = 0; si < shapeSets.size(); ++si) {
     const ShapeSet& ss = *shapeSets[si];
@@ -479,6 +506,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       }
     }
 
+    mark("inputs");
     // The expected outputs, from the reference in its own worker. They live only here.
     std::vector<std::vector<std::vector<uint8_t>>> expected(static_cast<size_t>(sets));
     {
@@ -505,6 +533,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
         const BufferSlot& s = layout.outputs[size_t(k)][o];
         poisonOutput(shapes.outputs[o], arena.data() + s.offset, PoisonPattern::B);
       }
+    mark("reference");
 
     // Runs one kernel through correctness, warm-up and timed repetitions.
     auto runKernel = [&](KernelSession& ks, TimedRun& timed, bool timing) -> bool {
@@ -559,6 +588,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       KernelSession cand(config_, result.build.library, arena, layout, shapes, problem, !trusted,
                          options.callTimeoutSeconds, candidateDevice);
       result.sandbox = cand.sandbox();
+      mark("candidate_load");
       bool fine = !cand.failure() && runKernel(cand, candidateRun, options.timing);
       result.kernelSeconds += cand.kernelSeconds();
       r.callsChecked = cand.callsChecked();
@@ -573,6 +603,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       result.stdoutTail = cand.worker().stdoutTail();
       result.stderrTail = cand.worker().stderrTail();
     }
+    mark("candidate_calls");
 
     if (r.verdict == Verdict::Ok && options.timing) {
       r.timing = summarizeTimes(candidateRun.workerSeconds);
@@ -619,6 +650,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       } else {
         r.baselineNote = "baseline failed: " + base.failure()->detail;
       }
+      mark("baseline");
     } else if (options.timing && !baselineFile) {
       r.baselineNote = "the problem has no baseline";
     }

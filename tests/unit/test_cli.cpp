@@ -67,12 +67,23 @@ class CliTest : public QObject {
     QVERIFY(s["speedup"].get<double>() > 0);
     QVERIFY(s["roofline"]["achieved_gbs"].get<double>() > 0);
     QVERIFY(!s["roofline"]["explanation"].get<std::string>().empty());
+    // Where the time went: every phase was measured, and the phases account for the wall time.
+    double phases = 0;
+    for (const char* phase :
+         {"build", "inputs", "reference", "candidate_load", "candidate_calls", "baseline"}) {
+      QVERIFY2(j["phase_seconds"].contains(phase), phase);
+      phases += j["phase_seconds"][phase].get<double>();
+    }
+    double wall = j["wall_seconds"].get<double>();
+    QVERIFY(phases > 0.9 * wall && phases <= wall * 1.001);
 
     Run table = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set",
                      "inference"});
     QCOMPARE(table.exitCode, 0);
     QVERIFY(table.out.contains("verdict: ok"));
     QVERIFY(table.out.contains("speedup"));
+    QVERIFY(table.out.contains("evaluation took"));
+    QVERIFY(table.out.contains("candidate_calls"));
   }
 
   void evalBadVerdictExitsOne() {
@@ -154,6 +165,7 @@ class CliTest : public QObject {
     auto evals = store.evaluations();
     QCOMPARE(int(evals.size()), 2);
     QCOMPARE(evals[0].verdict, std::string("ok"));
+    QCOMPARE(evals[0].backend, std::string("cpu"));
     QCOMPARE(evals[1].verdict, std::string("crash"));
     QVERIFY(evals[0].source.find("kevo_kernel") != std::string::npos);
     QVERIFY(evals[0].result["shape_sets"][0]["seeds"].size() >= 2);

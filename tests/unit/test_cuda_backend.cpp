@@ -12,6 +12,7 @@
 #include "backend/CudaToolkit.h"
 #include "backend/LaunchPlan.h"
 #include "backend/ResourceUsage.h"
+#include "gpu/L2FlushPtx.h"
 #include "problem/ProblemLibrary.h"
 #include "search/NodeEvaluator.h"
 #include "synth/Recipe.h"
@@ -188,6 +189,29 @@ class CudaBackendTest : public QObject {
       QVERIFY(a.key != b.key);
     } else {
       QCOMPARE(QString::fromStdString(a.artifact), QString("shared_library"));
+    }
+  }
+
+  // The worker's cold-set L2 flush is PTX the driver compiles at run time: it must assemble for
+  // the oldest GPU this toolkit targets (sm_75) and for Hopper, and it may only read (one store, never taken:
+  // a flush that writes leaves dirty lines whose write-back lands in the timed call).
+  void l2FlushKernelAssemblesAndOnlyReads() {
+    std::string ptx = gpu::kL2FlushPtx;
+    int stores = 0;
+    for (size_t at = ptx.find("st.global"); at != std::string::npos;
+         at = ptx.find("st.global", at + 1))
+      ++stores;
+    QCOMPARE(stores, 1);
+    QVERIFY(ptx.find("ld.global.nc.v4.u32") != std::string::npos);
+    auto toolkit = backend::findCudaToolkit();
+    if (!toolkit || !fs::exists(toolkit->home / "bin" / "ptxas"))
+      QSKIP("no ptxas on this machine: the flush kernel's assembly is not checked");
+    fs::path file = fs::path(cache_.path().toStdString()) / "l2_flush.ptx";
+    std::ofstream(file) << ptx;
+    for (const char* arch : {"sm_75", "sm_90a"}) {
+      std::string command = (toolkit->home / "bin" / "ptxas").string() + " -arch=" + arch + " " +
+                            file.string() + " -o " + file.string() + ".cubin 2>&1";
+      QVERIFY2(std::system(command.c_str()) == 0, (command + " failed").c_str());
     }
   }
 

@@ -9,6 +9,7 @@
 
 #include "CliSupport.h"
 #include "Commands.h"
+#include "backend/LaunchPlan.h"
 #include "problem/ProblemLibrary.h"
 
 namespace kevo::cli {
@@ -17,10 +18,25 @@ namespace {
 
 using eval::medianOf;
 
+const char* const kPhases[] = {"build",          "inputs",          "reference",
+                               "candidate_load", "candidate_calls", "baseline"};
+
+// The kernel a bench evaluates as its candidate: on the CPU the reference; on a GPU the naive
+// CUDA baseline when it is a launch-plan kernel (an NVRTC build, like the search's candidates),
+// else the CUDA reference.
+std::string benchSource(const problem::Problem& p, bool cuda) {
+  if (!cuda) return readTextFile(p.referenceCpu->source.string());
+  if (p.baselineCuda) {
+    std::string s = readTextFile(p.baselineCuda->source.string());
+    if (backend::parseLaunchPlan(s).isLaunchPlanForm()) return s;
+  }
+  return p.referenceCuda ? readTextFile(p.referenceCuda->source.string()) : std::string();
+}
+
 }  // namespace
 
 int runBenchCommand(const std::vector<std::string>& argv) {
-  Args args(argv, {"problem", "evals", "shape-set"}, {"json"});
+  Args args(argv, {"problem", "evals", "shape-set", "backend"}, {"json"});
   if (args.positional().empty() || args.positional()[0] != "harness")
     throw UsageError("bench needs a target: kevo-cli bench harness");
   int evals = 5;
@@ -31,7 +47,9 @@ int runBenchCommand(const std::vector<std::string>& argv) {
   if (dirs.empty()) dirs = problem::bundledProblemDirs();
 
   hw::HardwareInfo info = machineHardware();
-  eval::Evaluator evaluator = makeEvaluator(info);
+  std::string backendName = args.value("backend").value_or("cpu");
+  eval::Evaluator evaluator = makeEvaluatorFor(backendName, info);
+  bool cuda = evaluator.isCuda();
   std::mt19937_64 rng(std::random_device{}());
   bool json = args.flag("json");
 
@@ -42,9 +60,10 @@ int runBenchCommand(const std::vector<std::string>& argv) {
   for (const auto& dir : dirs) {
     problem::Problem p = problem::loadProblem(dir);
     if (!p.findShapeSet(shapeSet)) continue;
-    // The reference as the candidate, made unique so the first build misses the cache.
-    std::string source = readTextFile(p.referenceCpu->source.string()) + "\n// kevo bench nonce " +
-                         std::to_string(rng()) + "\n";
+    std::string kernel = benchSource(p, cuda);
+    if (kernel.empty()) continue;
+    // Made unique so that the first build misses the cache.
+    std::string source = kernel + "\n// kevo bench nonce " + std::to_string(rng()) + "\n";
     eval::EvalOptions options;
     options.shapeSets = {shapeSet};
     options.role = eval::KernelRole::Candidate;
@@ -54,11 +73,20 @@ int runBenchCommand(const std::vector<std::string>& argv) {
       continue;
     }
     std::vector<double> walls, overheads, kernels;
+    std::map<std::string, std::vector<double>> phases;
     for (int i = 0; i < evals; ++i) {
       auto r = evaluator.evaluate(p, source, "bench", options);
       walls.push_back(r.wallSeconds);
       kernels.push_back(r.kernelSeconds);
       overheads.push_back(r.wallSeconds - r.kernelSeconds);
+      for (const auto& [name, seconds] : r.phaseSeconds) phases[name].push_back(seconds);
+    }
+    nlohmann::json phaseMedians = nlohmann::json::object();
+    std::string phaseLine;
+    for (const char* name : kPhases) {
+      phaseMedians[name] = medianOf(phases[name]);
+      phaseLine += std::string(phaseLine.empty() ? "" : ", ") + name + " " +
+                   formatSeconds(phaseMedians[name].get<double>());
     }
     double freshOverhead = fresh.wallSeconds - fresh.kernelSeconds - fresh.build.compileSeconds;
     allOverheads.insert(allOverheads.end(), overheads.begin(), overheads.end());
@@ -76,8 +104,9 @@ int runBenchCommand(const std::vector<std::string>& argv) {
                           {"cached_wall_seconds_median", medianOf(walls)},
                           {"kernel_seconds_median", medianOf(kernels)},
                           {"overhead_seconds_median", medianOf(overheads)},
+                          {"phase_seconds_median", phaseMedians},
                           {"cached_evals", evals}});
-    if (!json) std::cerr << "  " << p.id << " done\n";
+    if (!json) std::cerr << "  " << p.id << " (cached, medians): " << phaseLine << "\n";
   }
   double meanCached = allCachedWalls.empty()
                           ? 0
@@ -97,6 +126,7 @@ int runBenchCommand(const std::vector<std::string>& argv) {
       {"target_overhead_seconds", 0.05}};
   if (json) {
     printJson({{"hardware", hw::toJson(info)},
+               {"backend", backendName},
                {"shape_set", shapeSet},
                {"summary", summary},
                {"problems", perProblem}});

@@ -43,7 +43,7 @@ usage: kevo-cli <command> [options]
   steer FILE expand N [--operator OP] [--hint TEXT]   steps, recorded with who and when
   steer FILE edit N --source F            evaluate your edit as a child of node N
   steer FILE pause|resume|step|set [--params JSON]
-  bench harness [--problem ID]... [--evals N] [--json]
+  bench harness [--problem ID]... [--evals N] [--backend cpu|cuda] [--json]
                                           evaluation overhead and evaluations per minute
 
 exit codes: 0 ok, 1 a verdict or check is not ok, 2 usage, 3 bad input file,

@@ -4,6 +4,8 @@
 #                            the adversarial kernels, and a short search on three problems
 #   bench/gpu/run.sh bench   GPU probe, a search per problem on its training shape set, the
 #                            PyTorch eager/compile runner, and the summary table
+#   bench/gpu/run.sh perf    GPU probe, the adversarial kernels, the harness's cost per
+#                            evaluation phase by phase, and one short search
 # The Kevo binaries are built on the developer machine and carried in .devcarry/ (bin/ and
 # lib/ with the two shared libraries the GPU image lacks); see bench/gpu/README.md.
 set -u
@@ -46,6 +48,24 @@ PY
     $cli search --backend cuda --problem $p --shape-set training --budget 8 --seed 1 \
       -o "$out/search_$p.kevo" --replace 2>&1 | tail -12
   done
+fi
+if [[ $mode == perf ]]; then
+  # What an evaluation costs on the GPU, phase by phase (kevo-cli bench harness --backend cuda).
+  echo "== adversarial kernels"
+  bash "$root/bench/gpu/adversarial.sh" 2>&1 | tee "$out/adversarial.txt"
+  echo "== harness cost per evaluation (training shape sets)"
+  args=()
+  for p in ${PROBLEMS:-add_relu softmax layernorm embedding_bag gemm_square}; do args+=(--problem $p); done
+  $cli bench harness --backend cuda --shape-set training --evals ${EVALS:-3} "${args[@]}" \
+    2> "$out/harness.err" | tee "$out/harness.txt"
+  cat "$out/harness.err" | tail -20
+  $cli bench harness --backend cuda --shape-set training --evals ${EVALS:-3} "${args[@]}" --json \
+    > "$out/harness.json" 2>/dev/null
+  echo "== short search (fraction of the floor under the read-only flush)"
+  $cli search --backend cuda --problem add_relu --shape-set training --budget ${BUDGET:-6} \
+    --seed 1 -o "/tmp/search_add_relu.kevo" --replace --json > /tmp/search_add_relu.json 2>&1
+  python3 "$root/bench/gpu/summarize_search.py" add_relu /tmp/search_add_relu.kevo $? 0 \
+    | tee -a "$out/search_summary.txt"
 fi
 if [[ $mode == bench ]]; then
   echo "== cuBLAS as the sandboxed worker sees it"

@@ -56,11 +56,16 @@ if [[ $mode == perf ]]; then
   echo "== harness cost per evaluation (training shape sets)"
   args=()
   for p in ${PROBLEMS:-add_relu softmax layernorm embedding_bag gemm_square}; do args+=(--problem $p); done
-  $cli bench harness --backend cuda --shape-set training --evals ${EVALS:-3} "${args[@]}" \
-    2> "$out/harness.err" | tee "$out/harness.txt"
-  cat "$out/harness.err" | tail -20
   $cli bench harness --backend cuda --shape-set training --evals ${EVALS:-3} "${args[@]}" --json \
-    > "$out/harness.json" 2>/dev/null
+    > "$out/harness.json" 2> "$out/harness.err"; echo "harness exit $?"; tail -5 "$out/harness.err"
+  python3 - "$out/harness.json" <<'PY'
+import json,sys
+d=json.load(open(sys.argv[1]))
+print(json.dumps(d["summary"]))
+for p in d["problems"]:
+  ph=" ".join(f'{k}={1e3*v:.0f}ms' for k,v in p["phase_seconds_median"].items())
+  print(f'{p["problem"]:16s} cached {1e3*p["cached_wall_seconds_median"]:6.0f} ms kernels {1e3*p["kernel_seconds_median"]:5.0f} ms fresh {1e3*p["fresh_wall_seconds"]:6.0f} ms compile {1e3*p["fresh_compile_seconds"]:5.0f} ms | {ph}')
+PY
   echo "== short search (fraction of the floor under the read-only flush)"
   $cli search --backend cuda --problem add_relu --shape-set training --budget ${BUDGET:-6} \
     --seed 1 -o "/tmp/search_add_relu.kevo" --replace --json > /tmp/search_add_relu.json 2>&1

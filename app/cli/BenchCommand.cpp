@@ -18,9 +18,6 @@ namespace {
 
 using eval::medianOf;
 
-const char* const kPhases[] = {"build",          "inputs",          "reference",
-                               "candidate_load", "candidate_calls", "baseline"};
-
 // The kernel a bench evaluates as its candidate: on the CPU the reference; on a GPU the naive
 // CUDA baseline when it is a launch-plan kernel (an NVRTC build, like the search's candidates),
 // else the CUDA reference.
@@ -83,7 +80,7 @@ int runBenchCommand(const std::vector<std::string>& argv) {
     }
     nlohmann::json phaseMedians = nlohmann::json::object();
     std::string phaseLine;
-    for (const char* name : kPhases) {
+    for (const char* name : eval::kEvaluationPhases) {
       phaseMedians[name] = medianOf(phases[name]);
       phaseLine += std::string(phaseLine.empty() ? "" : ", ") + name + " " +
                    formatSeconds(phaseMedians[name].get<double>());

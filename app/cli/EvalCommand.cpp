@@ -54,8 +54,7 @@ void printEvaluation(const eval::EvaluationResult& r) {
   }
   // Where the evaluation's time went, in the order it was spent.
   std::string phases;
-  for (const char* name :
-       {"build", "inputs", "reference", "candidate_load", "candidate_calls", "baseline"})
+  for (const char* name : eval::kEvaluationPhases)
     if (auto it = r.phaseSeconds.find(name); it != r.phaseSeconds.end())
       phases += std::string(phases.empty() ? "" : ", ") + name + " " + formatSeconds(it->second);
   std::cout << "evaluation took " << formatSeconds(r.wallSeconds) << " (kernels "

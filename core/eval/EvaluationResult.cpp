@@ -88,6 +88,7 @@ nlohmann::json EvaluationResult::toJson() const {
                       {"kernel_seconds", kernelSeconds},
                       {"phase_seconds", phaseSeconds},
                       {"sandbox", sandbox},
+                      {"device", device},
                       {"stdout_tail", stdoutTail},
                       {"stderr_tail", stderrTail}};
   nlohmann::json b = {{"ok", build.ok},

@@ -48,6 +48,11 @@ struct ShapeSetResult {
   nlohmann::json toJson() const;
 };
 
+// The phases of EvaluationResult::phaseSeconds, in the order an evaluation spends them.
+inline constexpr const char* kEvaluationPhases[] = {
+    "build",           "inputs",           "reference", "candidate_load",
+    "candidate_calls", "candidate_checks", "baseline"};
+
 struct EvaluationResult {
   std::string problemId;
   std::string role;  // candidate, baseline, reference, canary
@@ -58,11 +63,13 @@ struct EvaluationResult {
   backend::BuildResult build;
   std::vector<ShapeSetResult> shapeSets;
   nlohmann::json sandbox;
+  nlohmann::json device;  // on a GPU: the worker's device report (name, arch, setup_ms, ...)
   std::string stdoutTail, stderrTail;
   double wallSeconds = 0;
   double kernelSeconds = 0;  // measured time of every kernel call in this evaluation
   // Where the wall time went: build, inputs, reference, candidate_load (worker start, sandbox,
-  // uploads), candidate_calls, baseline; summed over the shape sets.
+  // uploads), candidate_calls (waiting for the worker), candidate_checks (the parent's poison
+  // writes and comparisons), baseline; summed over the shape sets.
   std::map<std::string, double> phaseSeconds;
   nlohmann::json toJson() const;
 };

@@ -66,6 +66,19 @@ std::string signalText(int sig) {
   return s;
 }
 
+// Adds the time its scope took to a total.
+class ScopeTimer {
+ public:
+  explicit ScopeTimer(double& total) : total_(total), start_(Clock::now()) {}
+  ~ScopeTimer() { total_ += secondsSince(start_); }
+  ScopeTimer(const ScopeTimer&) = delete;
+  ScopeTimer& operator=(const ScopeTimer&) = delete;
+
+ private:
+  double& total_;
+  Clock::time_point start_;
+};
+
 // Why one call (or the load) failed.
 struct Failure {
   Verdict verdict;
@@ -143,10 +156,13 @@ class KernelSession {
       return;
     }
     sandbox_ = reply->value("sandbox", json());
+    device_ = reply->value("device", json());
   }
 
   const std::optional<Failure>& failure() const { return failure_; }
   const json& sandbox() const { return sandbox_; }
+  // The GPU worker's report: device, pinned arena, L2 flush, milliseconds per setup step.
+  const json& device() const { return device_; }
   WorkerClient& worker() { return worker_; }
   double kernelSeconds() const { return kernelSeconds_; }
 
@@ -173,7 +189,10 @@ class KernelSession {
     // A GPU worker keeps a device copy of each set's poisoned outputs once it has seen them:
     // the arena's copy is written only the first time.
     bool devicePoisonCached = gpu_ && !poisonUploaded_.insert({set, int(pattern)}).second;
-    if (!devicePoisonCached) poisonSet(set, pattern);
+    if (!devicePoisonCached) {
+      ScopeTimer t(checkSeconds_);
+      poisonSet(set, pattern);
+    }
     // A cold call has the worker flush the caches after these poison writes: otherwise they
     // would leave the output cached and dirty, and a cold shape set would time warm stores.
     json request = {
@@ -227,6 +246,18 @@ class KernelSession {
                          std::nullopt};
       return std::nullopt;
     }
+    // Chosen after the call returned, so the kernel cannot know which elements are looked at:
+    // any it skips is found with high probability over the timed calls.
+    std::vector<std::vector<int64_t>> indices(shapes_.outputs.size());
+    if (expected && !fullCheck)
+      for (size_t o = 0; o < shapes_.outputs.size(); ++o) {
+        int64_t n = shapes_.outputs[o].elements;
+        indices[o] = {0, n - 1};
+        std::uniform_int_distribution<int64_t> pick(0, n - 1);
+        for (int k = 0; k < 256; ++k) indices[o].push_back(pick(rng));
+      }
+    if (sampleOnDevice && !fetchSamples(set, indices)) return std::nullopt;
+    ScopeTimer checking(checkSeconds_);
     for (size_t o = 0; o < shapes_.outputs.size(); ++o) {
       const BufferSlot& s = layout_.outputs[size_t(set)][o];
       if (!canaryIntact(at(s.offset + s.bytes), s.capacity - s.bytes)) {
@@ -239,17 +270,6 @@ class KernelSession {
     if (expected) {
       ++callsChecked_;
       if (fullCheck) ++fullChecks_;
-      // Chosen after the call returned, so the kernel cannot know which elements are looked
-      // at: any it skips is found with high probability over the timed calls.
-      std::vector<std::vector<int64_t>> indices(shapes_.outputs.size());
-      if (!fullCheck)
-        for (size_t o = 0; o < shapes_.outputs.size(); ++o) {
-          int64_t n = shapes_.outputs[o].elements;
-          indices[o] = {0, n - 1};
-          std::uniform_int_distribution<int64_t> pick(0, n - 1);
-          for (int k = 0; k < 256; ++k) indices[o].push_back(pick(rng));
-        }
-      if (sampleOnDevice && !fetchSamples(set, indices)) return std::nullopt;
       for (size_t o = 0; o < shapes_.outputs.size(); ++o) {
         const auto& t = shapes_.outputs[o];
         auto m = compareOutput(t, at(layout_.outputs[size_t(set)][o].offset), (*expected)[o].data(),
@@ -290,6 +310,8 @@ class KernelSession {
         return false;
       }
     }
+    std::optional<ScopeTimer> checking;
+    if (download) checking.emplace(checkSeconds_);  // call() times its own checks
     for (size_t i = 0; i < shapes_.inputs.size(); ++i) {
       const BufferSlot& s = layout_.inputs[size_t(set)][i];
       if (std::memcmp(at(s.offset), pristine[i].data(), size_t(s.bytes)) != 0) {
@@ -316,6 +338,8 @@ class KernelSession {
   }
 
   int callsChecked() const { return callsChecked_; }
+  // Time the parent spent writing poison and checking canaries, inputs and outputs.
+  double checkSeconds() const { return checkSeconds_; }
   int fullChecks() const { return fullChecks_; }
 
  private:
@@ -327,9 +351,11 @@ class KernelSession {
   WorkerClient worker_;
   std::optional<Failure> failure_;
   json sandbox_;
+  json device_;
   bool gpu_ = false;
   std::set<std::pair<int, int>> poisonUploaded_;
   double kernelSeconds_ = 0;
+  double checkSeconds_ = 0;
   int callsChecked_ = 0;
   int fullChecks_ = 0;
 };
@@ -535,11 +561,16 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       }
     mark("reference");
 
-    // Runs one kernel through correctness, warm-up and timed repetitions.
-    auto runKernel = [&](KernelSession& ks, TimedRun& timed, bool timing) -> bool {
-      for (int k = 0; k < sets; ++k)
-        for (PoisonPattern p : {PoisonPattern::A, PoisonPattern::B})
-          if (!ks.call(k, p, true, &expected[size_t(k)], &pristine[size_t(k)], rng)) return false;
+    // Runs one kernel through correctness, warm-up and timed repetitions. `timedOnly`: the
+    // baseline timed beside a candidate, whose correctness `kevo-cli survey` establishes; its
+    // calls are still checked, by samples.
+    auto runKernel = [&](KernelSession& ks, TimedRun& timed, bool timing,
+                         bool timedOnly = false) -> bool {
+      if (!timedOnly)
+        for (int k = 0; k < sets; ++k)
+          for (PoisonPattern p : {PoisonPattern::A, PoisonPattern::B})
+            if (!ks.call(k, p, true, &expected[size_t(k)], &pristine[size_t(k)], rng))
+              return false;
       if (!timing) return true;
       for (int k = 0; k < sets; ++k)
         if (!ks.call(k, PoisonPattern::A, false, &expected[size_t(k)], &pristine[size_t(k)], rng))
@@ -547,7 +578,8 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       timed.ping = ks.pingSeconds();
       bool smallOutputs = shapes.outputBytes() <= (1 << 20);
       bool smallInputs = shapes.inputBytes() <= (1 << 20);
-      std::set<int> fullChecked = {1, 3};  // a few timed calls are checked element by element
+      // A few timed calls are checked element by element.
+      std::set<int> fullChecked = timedOnly ? std::set<int>{} : std::set<int>{1, 3};
       double measured = 0;
       // GPU calls are short and their copies are not: 20 event-timed calls give a stable median.
       int maxReps = isCuda() ? std::min(options.maxReps, 20) : options.maxReps;
@@ -584,10 +616,12 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       }
     }
     TimedRun candidateRun;
+    double checkSeconds = 0;
     {
       KernelSession cand(config_, result.build.library, arena, layout, shapes, problem, !trusted,
                          options.callTimeoutSeconds, candidateDevice);
       result.sandbox = cand.sandbox();
+      if (cand.device().is_object()) result.device = cand.device();
       mark("candidate_load");
       bool fine = !cand.failure() && runKernel(cand, candidateRun, options.timing);
       result.kernelSeconds += cand.kernelSeconds();
@@ -602,8 +636,12 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       cand.worker().shutdown();
       result.stdoutTail = cand.worker().stdoutTail();
       result.stderrTail = cand.worker().stderrTail();
+      checkSeconds = cand.checkSeconds();
     }
     mark("candidate_calls");
+    // Of that, the parent's own poison writes and comparisons.
+    result.phaseSeconds["candidate_calls"] -= checkSeconds;
+    result.phaseSeconds["candidate_checks"] += checkSeconds;
 
     if (r.verdict == Verdict::Ok && options.timing) {
       r.timing = summarizeTimes(candidateRun.workerSeconds);
@@ -641,7 +679,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       KernelSession base(config_, baseline->build.library, arena, layout, shapes, problem, false,
                          std::max(options.callTimeoutSeconds, 60.0),
                          trustedDevice(*baseline, ss, shapes));
-      bool fine = !base.failure() && runKernel(base, baseRun, true);
+      bool fine = !base.failure() && runKernel(base, baseRun, true, true);
       result.kernelSeconds += base.kernelSeconds();
       if (fine) {
         r.baseline = summarizeTimes(baseRun.workerSeconds);

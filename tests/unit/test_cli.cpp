@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include "TestSupport.h"
+#include "eval/EvaluationResult.h"
 #include "store/SessionStore.h"
 
 using namespace kevo;
@@ -69,8 +70,7 @@ class CliTest : public QObject {
     QVERIFY(!s["roofline"]["explanation"].get<std::string>().empty());
     // Where the time went: every phase was measured, and the phases account for the wall time.
     double phases = 0;
-    for (const char* phase :
-         {"build", "inputs", "reference", "candidate_load", "candidate_calls", "baseline"}) {
+    for (const char* phase : eval::kEvaluationPhases) {
       QVERIFY2(j["phase_seconds"].contains(phase), phase);
       phases += j["phase_seconds"][phase].get<double>();
     }
@@ -84,6 +84,19 @@ class CliTest : public QObject {
     QVERIFY(table.out.contains("speedup"));
     QVERIFY(table.out.contains("evaluation took"));
     QVERIFY(table.out.contains("candidate_calls"));
+  }
+
+  // A cold shape set: the worker flushes the caches inside each call, outside the kernel's
+  // timer; that time must not be taken for a tampered timer (every cold evaluation was once
+  // rejected for it).
+  void evalColdShapeSetIsTimedNotRejected() {
+    Run r = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set",
+                 "training", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    auto j = r.json();
+    QVERIFY2(j["verdict"].get<std::string>() == "ok", j["detail"].get<std::string>().c_str());
+    QCOMPARE(j["shape_sets"][0]["cache"].get<std::string>(), std::string("cold"));
+    QVERIFY(j["shape_sets"][0]["timing"]["median_seconds"].get<double>() > 0);
   }
 
   void evalBadVerdictExitsOne() {

@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "TensorDescriptor.h"
-#include "gpu/L2FlushPtx.h"
+#include "gpu/HarnessKernelsPtx.h"
 
 namespace kevo::worker {
 
@@ -149,7 +149,7 @@ json CudaRunner::setup(uint8_t* arena, int64_t arenaBytes, const json& req) {
     }
   }
   step("load_module");
-  loadFlushKernel(info);
+  loadHarnessKernels(info);
   d_->check(d_->cuEventCreate(&start_, 0), "cuEventCreate");
   d_->check(d_->cuEventCreate(&end_, 0), "cuEventCreate");
   // One round trip through every path the calls use, so the driver has opened and mapped all
@@ -221,28 +221,18 @@ json CudaRunner::call(const json& req) {
   // its own clock with the event time (Evaluator's timer cross-check).
   auto callStart = std::chrono::steady_clock::now();
   try {
-    // Before the clock: the poisoned outputs and their canaries from the arena, garbage in the
-    // scratch, and (cold sets) an L2 flush written after them so that none of it is cached.
-    int pattern = req.value("pattern", -1);
-    auto image = poisonImages_.find({index, pattern});
-    if (pattern < 0 || image == poisonImages_.end()) {
-      std::vector<CUdeviceptr> copies;
-      for (size_t o = 0; o < s.outputs.size(); ++o) {
+    // Before the clock: the poisoned outputs and their canaries, garbage in the scratch, and
+    // (cold sets) an L2 flush read after them so that none of it is cached. The poison is
+    // written afresh from its word each call: a copy kept on the device could be overwritten
+    // by a kernel (nothing on a GPU protects one allocation from another in the same context)
+    // with the right answers, which later calls would then be handed.
+    if (req.contains("poison")) {
+      poisonOutputs(s, req.at("poison"));
+    } else {
+      for (size_t o = 0; o < s.outputs.size(); ++o)
         d_->check(
             d_->cuMemcpyHtoD(s.outputs[o], arena_ + s.outputOffset[o], size_t(s.outputCapacity[o])),
             "cuMemcpyHtoD (poison)");
-        if (pattern < 0) continue;
-        CUdeviceptr copy = 0;
-        d_->check(d_->cuMemAlloc(&copy, size_t(s.outputCapacity[o])), "cuMemAlloc (poison)");
-        d_->check(d_->cuMemcpyDtoD(copy, s.outputs[o], size_t(s.outputCapacity[o])),
-                  "cuMemcpyDtoD (poison)");
-        copies.push_back(copy);
-      }
-      if (pattern >= 0) poisonImages_[{index, pattern}] = copies;
-    } else {
-      for (size_t o = 0; o < s.outputs.size(); ++o)
-        d_->check(d_->cuMemcpyDtoD(s.outputs[o], image->second[o], size_t(s.outputCapacity[o])),
-                  "cuMemcpyDtoD (poison)");
     }
     fillCanaryTails(s);
     if (scratchBytes_ > 0)
@@ -332,15 +322,48 @@ json CudaRunner::sampleOutputs(const json& req) {
   return {{"ok", true}};
 }
 
-void CudaRunner::loadFlushKernel(const GpuDeviceInfo& info) {
+void CudaRunner::loadHarnessKernels(const GpuDeviceInfo& info) {
+  harnessGrid_ = unsigned(std::max(info.multiprocessors, 1) * 8);
   CUmodule module = nullptr;
-  if (d_->cuModuleLoadData(&module, kL2FlushPtx) != kCudaSuccess ||
-      d_->cuModuleGetFunction(&flushKernel_, module, kL2FlushKernelName) != kCudaSuccess) {
+  if (d_->cuModuleLoadData(&module, kHarnessKernelsPtx) != kCudaSuccess) return;
+  if (d_->cuModuleGetFunction(&flushKernel_, module, kL2FlushKernelName) != kCudaSuccess)
     flushKernel_ = nullptr;
-    return;
-  }
+  if (d_->cuModuleGetFunction(&fillKernel_, module, kFill64KernelName) != kCudaSuccess)
+    fillKernel_ = nullptr;
   d_->check(d_->cuMemAlloc(&flushSink_, 4), "cuMemAlloc (L2 flush sink)");
-  flushGrid_ = unsigned(std::max(info.multiprocessors, 1) * 8);
+}
+
+void CudaRunner::poisonOutputs(const DeviceSet& s, const json& words) {
+  if (words.size() != s.outputs.size())
+    throw CudaError("one poison word per output expected", kCudaSuccess);
+  for (size_t o = 0; o < s.outputs.size(); ++o) {
+    uint64_t word = words[o].get<uint64_t>();
+    int64_t size = s.outputElementBytes[o], bytes = s.outputBytes[o];
+    CUdeviceptr p = s.outputs[o];
+    bool halvesEqual = (word >> 32) == (word & 0xFFFFFFFFu);
+    if (size == 2) {
+      d_->check(d_->cuMemsetD16(p, static_cast<unsigned short>(word), size_t(bytes / 2)),
+                "cuMemsetD16 (poison)");
+    } else if (size == 4 || (size == 8 && halvesEqual)) {
+      d_->check(d_->cuMemsetD32(p, static_cast<unsigned>(word), size_t(bytes / 4)),
+                "cuMemsetD32 (poison)");
+    } else if (size == 8 && fillKernel_) {
+      unsigned long long n = (unsigned long long)(bytes / 8);
+      void* params[] = {&p, &n, &word};
+      d_->check(d_->cuLaunchKernel(fillKernel_, harnessGrid_, 1, 1, 256, 1, 1, 0, nullptr, params,
+                                   nullptr),
+                "cuLaunchKernel (poison)");
+    } else {
+      // No fill kernel (or an element size Kevo does not have): the arena's poisoned copy.
+      d_->check(d_->cuMemcpyHtoD(p, arena_ + s.outputOffset[o], size_t(bytes)),
+                "cuMemcpyHtoD (poison)");
+    }
+    // The canary bytes between the output's end and its page end, as the parent wrote them.
+    if (s.outputCapacity[o] > bytes)
+      d_->check(d_->cuMemcpyHtoD(p + CUdeviceptr(bytes), arena_ + s.outputOffset[o] + bytes,
+                                 size_t(s.outputCapacity[o] - bytes)),
+                "cuMemcpyHtoD (canary)");
+  }
 }
 
 void CudaRunner::flushL2(int64_t bytes) {
@@ -358,7 +381,7 @@ void CudaRunner::flushL2(int64_t bytes) {
   }
   unsigned long long vectors = (unsigned long long)(bytes / 16);
   void* params[] = {&flush_, &vectors, &flushSink_};
-  d_->check(d_->cuLaunchKernel(flushKernel_, flushGrid_, 1, 1, 256, 1, 1, 0, nullptr, params,
+  d_->check(d_->cuLaunchKernel(flushKernel_, harnessGrid_, 1, 1, 256, 1, 1, 0, nullptr, params,
                                nullptr),
             "cuLaunchKernel (L2 flush)");
 }

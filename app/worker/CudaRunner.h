@@ -4,10 +4,8 @@
 // map happens in setup(), before the sandbox; candidate code is only loaded after it.
 #pragma once
 
-#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "abi/kevo_abi.h"
@@ -23,7 +21,8 @@ class CudaRunner {
   nlohmann::json setup(uint8_t* arena, int64_t arenaBytes, const nlohmann::json& req);
   // Library form, after the sandbox: dlopen and find kevo_kernel. Throws std::runtime_error.
   void loadLibrary(const std::string& path);
-  // One call on one set: re-poison outputs on the device, refill scratch, flush L2, time, copy
+  // One call on one set: poison the outputs on the device (with "poison": one word per output,
+  // else from the arena), refill scratch, flush L2, time, copy
   // back (all of each output, or with "download_outputs": false only the bytes past its end,
   // for the canary checks). Never throws for what the kernel does: a CUDA error is in the reply.
   nlohmann::json call(const nlohmann::json& req);
@@ -48,8 +47,11 @@ class CudaRunner {
   };
 
   void fillCanaryTails(const DeviceSet& s);
-  void loadFlushKernel(const gpu::GpuDeviceInfo& info);
+  void loadHarnessKernels(const gpu::GpuDeviceInfo& info);
   void flushL2(int64_t bytes);
+  // Every element of each output set to its poison word, the bytes past its end to the arena's
+  // canary bytes.
+  void poisonOutputs(const DeviceSet& s, const nlohmann::json& words);
   void copyInputsBack(const DeviceSet& s);
   std::string checkCanaryTails(const DeviceSet& s);
 
@@ -61,12 +63,10 @@ class CudaRunner {
   decltype(&kevo_kernel) library_ = nullptr;
   gpu::CUdeviceptr scratch_ = 0, flush_ = 0, flushSink_ = 0;
   gpu::CUfunction flushKernel_ = nullptr;  // null: the driver refused the PTX; memset instead
-  unsigned flushGrid_ = 1;
+  gpu::CUfunction fillKernel_ = nullptr;
+  unsigned harnessGrid_ = 1;
   int64_t scratchBytes_ = 0, flushBytes_ = 0;
   gpu::CUevent start_ = nullptr, end_ = nullptr;
-  // Device copies of each set's poisoned outputs (with canaries), per poison pattern: uploaded
-  // from the arena once, then copied on the device before every call.
-  std::map<std::pair<size_t, int>, std::vector<gpu::CUdeviceptr>> poisonImages_;
   unsigned callCount_ = 0;
   bool pinned_ = false;
 };

@@ -66,6 +66,15 @@ std::string signalText(int sig) {
   return s;
 }
 
+// The bits of one poisoned element of `t` (in the low bytes for elements under 8 bytes).
+uint64_t poisonWord(const problem::ConcreteTensor& t, PoisonPattern pattern) {
+  problem::ConcreteTensor one = t;
+  one.elements = 1;
+  uint64_t word = 0;
+  poisonOutput(one, &word, pattern);
+  return word;
+}
+
 // Adds the time its scope took to a total.
 class ScopeTimer {
  public:
@@ -186,17 +195,23 @@ class KernelSession {
                              std::mt19937_64& rng, double* parentSeconds = nullptr,
                              int64_t flushBytes = 0) {
     if (failure_) return std::nullopt;
-    // A GPU worker keeps a device copy of each set's poisoned outputs once it has seen them:
-    // the arena's copy is written only the first time.
-    bool devicePoisonCached = gpu_ && !poisonUploaded_.insert({set, int(pattern)}).second;
-    if (!devicePoisonCached) {
+    // A cold call has the worker flush the caches after the poison writes: otherwise they
+    // would leave the output cached and dirty, and a cold shape set would time warm stores.
+    json request = {{"cmd", "call"}, {"set", set}, {"flush_bytes", flushBytes}};
+    if (gpu_) {
+      // The GPU worker writes the poison on the device from its word; the canaries come from
+      // the arena.
+      json words = json::array();
+      for (size_t o = 0; o < shapes_.outputs.size(); ++o) {
+        const BufferSlot& s = layout_.outputs[size_t(set)][o];
+        writeCanary(at(s.offset + s.bytes), s.capacity - s.bytes);
+        words.push_back(poisonWord(shapes_.outputs[o], pattern));
+      }
+      request["poison"] = words;
+    } else {
       ScopeTimer t(checkSeconds_);
       poisonSet(set, pattern);
     }
-    // A cold call has the worker flush the caches after these poison writes: otherwise they
-    // would leave the output cached and dirty, and a cold shape set would time warm stores.
-    json request = {
-        {"cmd", "call"}, {"set", set}, {"flush_bytes", flushBytes}, {"pattern", int(pattern)}};
     // On a GPU the inputs live on the device: they come back to the arena to be compared.
     if (gpu_ && pristine) request["download_inputs"] = true;
     // A sampled check on a GPU fetches only the sampled elements, after the call.
@@ -353,7 +368,6 @@ class KernelSession {
   json sandbox_;
   json device_;
   bool gpu_ = false;
-  std::set<std::pair<int, int>> poisonUploaded_;
   double kernelSeconds_ = 0;
   double checkSeconds_ = 0;
   int callsChecked_ = 0;

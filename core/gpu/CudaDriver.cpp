@@ -50,6 +50,7 @@ CudaDriver loadDriver() {
   bind(lib, d.cuMemcpyHtoD, "cuMemcpyHtoD_v2", missing);
   bind(lib, d.cuMemcpyDtoH, "cuMemcpyDtoH_v2", missing);
   bind(lib, d.cuMemcpyDtoD, "cuMemcpyDtoD_v2", missing);
+  bind(lib, d.cuMemsetD16, "cuMemsetD16_v2", missing);
   bind(lib, d.cuMemsetD32, "cuMemsetD32_v2", missing);
   bind(lib, d.cuModuleLoadData, "cuModuleLoadData", missing);
   bind(lib, d.cuModuleGetFunction, "cuModuleGetFunction", missing);

@@ -12,7 +12,7 @@
 #include "backend/CudaToolkit.h"
 #include "backend/LaunchPlan.h"
 #include "backend/ResourceUsage.h"
-#include "gpu/L2FlushPtx.h"
+#include "gpu/HarnessKernelsPtx.h"
 #include "problem/ProblemLibrary.h"
 #include "search/NodeEvaluator.h"
 #include "synth/Recipe.h"
@@ -192,21 +192,27 @@ class CudaBackendTest : public QObject {
     }
   }
 
-  // The worker's cold-set L2 flush is PTX the driver compiles at run time: it must assemble for
-  // the oldest GPU this toolkit targets (sm_75) and for Hopper, and it may only read (one store, never taken:
-  // a flush that writes leaves dirty lines whose write-back lands in the timed call).
-  void l2FlushKernelAssemblesAndOnlyReads() {
-    std::string ptx = gpu::kL2FlushPtx;
+  // The worker's own kernels (the cold-set L2 flush, the 64-bit poison fill) are PTX the driver
+  // compiles at run time: they must assemble for the oldest GPU this toolkit targets (sm_75)
+  // and for Hopper, and the flush may only read (one store, never taken: a flush that writes
+  // leaves dirty lines whose write-back lands in the timed call).
+  void harnessKernelsAssembleAndTheFlushOnlyReads() {
+    std::string ptx = gpu::kHarnessKernelsPtx;
+    size_t flushAt = ptx.find(std::string(".entry ") + gpu::kL2FlushKernelName);
+    size_t fillAt = ptx.find(std::string(".entry ") + gpu::kFill64KernelName);
+    QVERIFY(flushAt != std::string::npos && fillAt != std::string::npos && flushAt < fillAt);
+    std::string flush = ptx.substr(flushAt, fillAt - flushAt);
     int stores = 0;
-    for (size_t at = ptx.find("st.global"); at != std::string::npos;
-         at = ptx.find("st.global", at + 1))
+    for (size_t at = flush.find("st.global"); at != std::string::npos;
+         at = flush.find("st.global", at + 1))
       ++stores;
     QCOMPARE(stores, 1);
-    QVERIFY(ptx.find("ld.global.nc.v4.u32") != std::string::npos);
+    QVERIFY(flush.find("ld.global.nc.v4.u32") != std::string::npos);
+    QVERIFY(ptx.find("st.global.u64", fillAt) != std::string::npos);
     auto toolkit = backend::findCudaToolkit();
     if (!toolkit || !fs::exists(toolkit->home / "bin" / "ptxas"))
-      QSKIP("no ptxas on this machine: the flush kernel's assembly is not checked");
-    fs::path file = fs::path(cache_.path().toStdString()) / "l2_flush.ptx";
+      QSKIP("no ptxas on this machine: the harness kernels' assembly is not checked");
+    fs::path file = fs::path(cache_.path().toStdString()) / "harness_kernels.ptx";
     std::ofstream(file) << ptx;
     for (const char* arch : {"sm_75", "sm_90a"}) {
       std::string command = (toolkit->home / "bin" / "ptxas").string() + " -arch=" + arch + " " +

@@ -63,9 +63,13 @@ import json,sys
 d=json.load(open(sys.argv[1]))
 print(json.dumps(d["summary"]))
 for p in d["problems"]:
-  ph=" ".join(f'{k}={1e3*v:.0f}ms' for k,v in p["phase_seconds_median"].items())
+  ph=" ".join(f'{k}={1e3*v:.0f}ms' for k,v in p["phase_seconds_median"].items() if v > 0)
   print(f'{p["problem"]:16s} cached {1e3*p["cached_wall_seconds_median"]:6.0f} ms kernels {1e3*p["kernel_seconds_median"]:5.0f} ms fresh {1e3*p["fresh_wall_seconds"]:6.0f} ms compile {1e3*p["fresh_compile_seconds"]:5.0f} ms | {ph}')
 PY
+  echo "== one evaluation's worker setup (device.setup_ms)"
+  $cli eval --backend cuda --problem add_relu --shape-set training --json \
+    --source "$root/resources/problems/add_relu/baseline.cu" > "$out/eval_add_relu.json" 2>&1
+  python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["verdict"], json.dumps(j["device"]), json.dumps(j["phase_seconds"]))' "$out/eval_add_relu.json"
   echo "== short search (fraction of the floor under the read-only flush)"
   $cli search --backend cuda --problem add_relu --shape-set training --budget ${BUDGET:-6} \
     --seed 1 -o "/tmp/search_add_relu.kevo" --replace --json > /tmp/search_add_relu.json 2>&1

@@ -69,6 +69,7 @@ class CudaRunner {
   gpu::CUevent start_ = nullptr, end_ = nullptr;
   unsigned callCount_ = 0;
   bool pinned_ = false;
+  std::string pinError_;  // why a buffer could not be pinned
 };
 
 }  // namespace kevo::worker

@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "eval/EvaluationResult.h"
+#include "search/SearchRunner.h"
+#include "search/SearchTree.h"
+#include "store/SessionStore.h"
 
 namespace kevo::cli {
 
@@ -18,6 +21,12 @@ int runSearchCommand(const std::vector<std::string>& args);
 int runShowCommand(const std::vector<std::string>& args);
 int runExportCommand(const std::vector<std::string>& args);
 int runSteerCommand(const std::vector<std::string>& args);
+int runProfileCommand(const std::vector<std::string>& args);
+
+// A session's search tree, and its search configuration (InputError naming `file` when the
+// session holds no search or a damaged one).
+search::SearchTree loadTree(const store::SessionStore& s);
+search::SearchConfig loadConfig(const store::SessionStore& s, const std::string& file);
 
 // The readable report of one evaluation (shared by eval and survey).
 void printEvaluation(const eval::EvaluationResult& result);

@@ -38,24 +38,6 @@ std::vector<search::SearchNode> loadNodes(const store::SessionStore& s) {
   return out;
 }
 
-search::SearchTree loadTree(const store::SessionStore& s) {
-  search::SearchTree t;
-  for (auto& n : loadNodes(s)) t.add(n);
-  return t;
-}
-
-search::SearchConfig loadConfig(const store::SessionStore& s, const std::string& file) {
-  auto text = s.meta("search_config");
-  if (!text)
-    throw InputError(file +
-                     ": a session without a search (evaluations only); nothing to resume or show");
-  try {
-    return search::SearchConfig::fromJson(nlohmann::json::parse(*text));
-  } catch (const std::exception& e) {
-    throw InputError(file + ": the search configuration is damaged: " + e.what());
-  }
-}
-
 std::string nodeLine(const search::SearchTree& tree, const search::SearchNode& n,
                      std::optional<int64_t> best) {
   std::string s = "#" + std::to_string(n.id) + " [" + n.memoryOperator + "] " +
@@ -352,6 +334,24 @@ int runShowCommand(const std::vector<std::string>& argv) {
   }
   printBest(tree);
   return kExitOk;
+}
+
+search::SearchTree loadTree(const store::SessionStore& s) {
+  search::SearchTree t;
+  for (auto& n : loadNodes(s)) t.add(n);
+  return t;
+}
+
+search::SearchConfig loadConfig(const store::SessionStore& s, const std::string& file) {
+  auto text = s.meta("search_config");
+  if (!text)
+    throw InputError(file +
+                     ": a session without a search (evaluations only); nothing to resume or show");
+  try {
+    return search::SearchConfig::fromJson(nlohmann::json::parse(*text));
+  } catch (const std::exception& e) {
+    throw InputError(file + ": the search configuration is damaged: " + e.what());
+  }
 }
 
 int runExportCommand(const std::vector<std::string>& argv) {

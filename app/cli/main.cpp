@@ -44,6 +44,8 @@ usage: kevo-cli <command> [options]
   steer FILE edit N --source F            evaluate your edit as a child of node N
   steer FILE pause|resume|step|set [--params JSON]
   bench harness [--problem ID]... [--evals N] [--backend cpu|cuda] [--json]
+  profile --problem P --source F | FILE --node N|--best
+                  [--shape-set S] [--json]   one CUDA kernel under Nsight Compute (ncu)
                                           evaluation overhead and evaluations per minute
 
 exit codes: 0 ok, 1 a verdict or check is not ok, 2 usage, 3 bad input file,
@@ -72,6 +74,7 @@ int main(int argc, char** argv) {
     if (command == "show") return runShowCommand(rest);
     if (command == "export") return runExportCommand(rest);
     if (command == "steer") return runSteerCommand(rest);
+    if (command == "profile") return runProfileCommand(rest);
     std::cerr << "kevo-cli: unknown command \"" << command << "\"\n\n" << kUsage;
     return kExitUsage;
   } catch (const UsageError& e) {

@@ -104,6 +104,12 @@ json load(WorkerState& s, const json& req) {
     config.dataLimitBytes = req.value("data_limit_bytes", config.dataLimitBytes);
     config.cpuSeconds = req.value("cpu_seconds", config.cpuSeconds);
     config.gpu = device;
+    for (const auto& layer : req.value("sandbox_relax", json::array())) {
+      std::string name = layer.get<std::string>();
+      if (!kevo::eval::isRelaxableLayer(name))
+        return {{"ok", false}, {"error", "sandbox: no layer \"" + name + "\" to relax"}};
+      config.relaxed.insert(name);
+    }
     try {
       sandbox = kevo::eval::applySandbox(config);
     } catch (const std::exception& e) {
@@ -130,7 +136,12 @@ json load(WorkerState& s, const json& req) {
       return {{"ok", false},
               {"error", "the library exports no kevo_kernel (extern \"C\" missing?)"}};
   }
-  if (req.value("sandbox", true)) {
+  bool execMemoryRelaxed = false;
+  for (const auto& layer : req.value("sandbox_relax", json::array()))
+    execMemoryRelaxed = execMemoryRelaxed || layer == "exec_memory";
+  if (execMemoryRelaxed) {
+    sandbox["exec_memory"] = "relaxed for a profiling run";
+  } else if (req.value("sandbox", true)) {
     try {
       kevo::eval::forbidNewExecutableMemory();
       sandbox["exec_memory"] = "ok: no new executable memory after load";

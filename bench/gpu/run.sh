@@ -6,6 +6,8 @@
 #                            PyTorch eager/compile runner, and the summary table
 #   bench/gpu/run.sh perf    GPU probe, the adversarial kernels, the harness's cost per
 #                            evaluation phase by phase, and one short search
+#   bench/gpu/run.sh profile GPU probe, kevo-cli profile (Nsight Compute) under each sandbox
+#                            relaxation, on a recipe and on a cuBLAS kernel
 # The Kevo binaries are built on the developer machine and carried in .devcarry/ (bin/ and
 # lib/ with the two shared libraries the GPU image lacks); see bench/gpu/README.md.
 set -u
@@ -75,6 +77,27 @@ PY
     --seed 1 -o "/tmp/search_add_relu.kevo" --replace --json > /tmp/search_add_relu.json 2>&1
   python3 "$root/bench/gpu/summarize_search.py" add_relu /tmp/search_add_relu.kevo $? 0 \
     | tee -a "$out/search_summary.txt"
+fi
+if [[ $mode == profile ]]; then
+  # kevo-cli profile (Nsight Compute) on a launch-plan kernel with each sandbox relaxation,
+  # then on a search recipe and a library-form (cuBLAS) kernel.
+  ncu --version | tail -2
+  for relax in ${RELAX_LIST:-none network network,seccomp network,seccomp,exec_memory}; do
+    r=$relax; [[ $r == none ]] && r=","
+    echo "== profile add_relu baseline, relax: $relax"
+    timeout 150 $cli profile --problem add_relu --source "$root/resources/problems/add_relu/baseline.cu" \
+      --shape-set training --relax "$r" --report-out "$out/ncu_add_relu_$relax.csv" --json \
+      > "$out/profile_add_relu_$relax.json" 2> "$out/profile_add_relu_$relax.err"
+    echo "exit $?"; tail -3 "$out/profile_add_relu_$relax.err"
+    python3 -c 'import json,sys
+j=json.load(open(sys.argv[1])); print(j["verdict"], j["detail"][:200], "|", j["error"][:600])
+for k in j["kernels"]: print(k["kernel"], k["memory_sol_pct"], k["dram_pct"], k["achieved_occupancy_pct"], k["stalls"][:3], k["diagnosis"])' "$out/profile_add_relu_$relax.json" 2>&1 | head -8
+  done
+  echo "== profile softmax (CUDA baseline) and gemm_square (cuBLAS, library form) with the default relaxation"
+  timeout 200 $cli profile --problem softmax --source "$root/resources/problems/softmax/baseline.cu" \
+    --report-out "$out/ncu_softmax.csv" 2>&1 | tail -20
+  timeout 200 $cli profile --problem gemm_square --source "$root/resources/problems/gemm_square/baseline.cu" \
+    --report-out "$out/ncu_gemm.csv" 2>&1 | tail -20
 fi
 if [[ $mode == bench ]]; then
   echo "== cuBLAS as the sandboxed worker sees it"

@@ -126,13 +126,15 @@ class KernelSession {
  public:
   KernelSession(const EvaluatorConfig& config, const fs::path& library, SharedArena& arena,
                 const ArenaLayout& layout, const ConcreteShapes& shapes, const Problem& problem,
-                bool threadCheck, double timeout, const json& device = json())
+                bool threadCheck, double timeout, const json& device = json(),
+                bool profiled = false)
       : arena_(arena),
         layout_(layout),
         shapes_(shapes),
         problem_(problem),
         timeout_(timeout),
-        worker_(config.workerExe, library, arena.fd()) {
+        worker_(config.workerExe, library, arena.fd(),
+                profiled ? config.profilerWrapper : std::vector<std::string>{}) {
     json load = {{"cmd", "load"},
                  {"library", worker_.libraryCopy().string()},
                  {"writable_dir", worker_.workDir().string()},
@@ -141,11 +143,12 @@ class KernelSession {
                  {"sets", describeSets(shapes, layout)},
                  {"scalars", shapes.scalars},
                  {"thread_check", threadCheck}};
+    if (profiled) load["sandbox_relax"] = config.sandboxRelax;
     if (!device.is_null()) {
       load.update(device);
       gpu_ = true;
     }
-    auto reply = worker_.request(load, 60);
+    auto reply = worker_.request(load, std::max(60.0, timeout));
     if (!reply) {
       failure_ = fromWorkerFailure(*worker_.failure(), 60, "while loading");
       return;
@@ -632,8 +635,9 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
     TimedRun candidateRun;
     double checkSeconds = 0;
     {
+      bool profiled = !config_.profilerWrapper.empty();
       KernelSession cand(config_, result.build.library, arena, layout, shapes, problem, !trusted,
-                         options.callTimeoutSeconds, candidateDevice);
+                         options.callTimeoutSeconds, candidateDevice, profiled);
       result.sandbox = cand.sandbox();
       if (cand.device().is_object()) result.device = cand.device();
       mark("candidate_load");
@@ -647,7 +651,8 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
         r.detail = f.detail;
         r.mismatch = f.mismatch;
       }
-      cand.worker().shutdown();
+      // A profiler writes its report after the worker exits: it gets minutes for that.
+      cand.worker().shutdown(profiled ? 300 : 0.1);
       result.stdoutTail = cand.worker().stdoutTail();
       result.stderrTail = cand.worker().stderrTail();
       checkSeconds = cand.checkSeconds();

@@ -57,6 +57,11 @@ struct EvaluatorConfig {
   std::string backend = "cpu";
   std::string cudaArch = "sm_90a";
   bool cudaUseNvcc = false;  // nvcc -cubin instead of NVRTC for launch-plan sources
+  // A profiling run (kevo-cli profile): the candidate's worker is started under this command
+  // line (Nsight Compute's), with these sandbox layers relaxed (Sandbox.h), and given time to
+  // let the profiler write its report when it exits. Empty for every other evaluation.
+  std::vector<std::string> profilerWrapper;
+  std::vector<std::string> sandboxRelax;
 };
 
 class Evaluator {

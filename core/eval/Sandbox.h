@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 namespace kevo::eval {
@@ -21,7 +22,14 @@ struct SandboxConfig {
   uint64_t fileSizeBytes = 64ULL << 20;
   bool network = false;  // true leaves the network namespace alone (never for candidates)
   bool gpu = false;      // device mode: the driver's mappings are exempt from the data limit
+  // Layers left out for a profiling run under Nsight Compute, whose injected library must keep
+  // talking to ncu (docs/cuda-backend.md#profiling): any of network, user, landlock, seccomp,
+  // exec_memory. Reported as relaxed. Never set for a search's evaluations.
+  std::set<std::string> relaxed;
 };
+
+// The layers SandboxConfig::relaxed may name.
+bool isRelaxableLayer(const std::string& layer);
 
 // Applies every layer it can; returns a report per layer ("ok", "skipped: why"). Throws
 // std::runtime_error when a layer that must work fails (no_new_privs, seccomp, rlimits).

@@ -35,7 +35,8 @@ std::string tailOf(const fs::path& file, size_t bytes) {
 
 }  // namespace
 
-WorkerClient::WorkerClient(const fs::path& workerExe, const fs::path& library, int arenaFd) {
+WorkerClient::WorkerClient(const fs::path& workerExe, const fs::path& library, int arenaFd,
+                           const std::vector<std::string>& wrapper) {
   // A worker that dies leaves a broken pipe: that is a verdict, not a reason to die with it.
   static const bool sigpipeIgnored = [] { return signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
   (void)sigpipeIgnored;
@@ -108,9 +109,13 @@ WorkerClient::WorkerClient(const fs::path& workerExe, const fs::path& library, i
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  std::string exe = workerExe.string();
-  char* argv[] = {exe.data(), nullptr};
-  int rc = posix_spawn(&pid_, exe.c_str(), &actions, &attr, argv, envp.data());
+  std::vector<std::string> args = wrapper;
+  args.push_back(workerExe.string());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string exe = args.front();
+  int rc = posix_spawn(&pid_, exe.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(toWorker[0]);
@@ -228,10 +233,10 @@ std::optional<nlohmann::json> WorkerClient::request(const nlohmann::json& req,
   }
 }
 
-void WorkerClient::shutdown() {
+void WorkerClient::shutdown(double graceSeconds) {
   if (pid_ <= 0 || reaped_) return;
   if (!failure_) writeLine(requestFd_, R"({"cmd":"exit"})");
-  for (int i = 0; i < 50 && !reaped_; ++i) {
+  for (int i = 0; i < int(graceSeconds * 500) && !reaped_; ++i) {
     reap(false);
     if (!reaped_) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }

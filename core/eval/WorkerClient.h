@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace kevo::eval {
 
@@ -23,9 +24,10 @@ struct WorkerFailure {
 
 class WorkerClient {
  public:
-  // Copies `library` into a fresh temp dir the worker may write to, and starts the worker.
+  // Copies `library` into a fresh temp dir the worker may write to, and starts the worker;
+  // under `wrapper` when given (a profiler's command line, which then runs the worker).
   WorkerClient(const std::filesystem::path& workerExe, const std::filesystem::path& library,
-               int arenaFd);
+               int arenaFd, const std::vector<std::string>& wrapper = {});
   ~WorkerClient();
   WorkerClient(const WorkerClient&) = delete;
   WorkerClient& operator=(const WorkerClient&) = delete;
@@ -40,8 +42,9 @@ class WorkerClient {
   // The last bytes the kernel printed (stdout, stderr), read from the log files.
   std::string stdoutTail(size_t bytes = 4096) const;
   std::string stderrTail(size_t bytes = 4096) const;
-  // Asks the worker to exit, then makes sure it has.
-  void shutdown();
+  // Asks the worker to exit, waits up to `graceSeconds` (a profiler writes its report after the
+  // worker exits), then makes sure it has.
+  void shutdown(double graceSeconds = 0.1);
 
  private:
   void fail(WorkerFailure::Kind kind, const std::string& detail);

@@ -1,0 +1,216 @@
+// kevo-cli profile: one CUDA kernel (a file, or a session's node) evaluated for correctness with
+// its worker started under Nsight Compute; what ncu measured for each of its kernels, with a
+// diagnosis (docs/cuda-backend.md#profiling).
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "CliSupport.h"
+#include "Commands.h"
+#include "backend/CudaToolkit.h"
+#include "backend/LaunchPlan.h"
+#include "eval/EvaluatorSetup.h"
+#include "eval/Sandbox.h"
+#include "problem/ProblemLibrary.h"
+#include "profile/NcuReport.h"
+
+namespace kevo::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// --ncu, $KEVO_NCU, the CUDA toolkit's bin/, then PATH.
+std::optional<fs::path> findNcu(const std::optional<std::string>& given) {
+  if (given) return fs::path(*given);
+  if (const char* env = std::getenv("KEVO_NCU"); env && *env) return fs::path(env);
+  if (auto toolkit = backend::findCudaToolkit(); toolkit && fs::exists(toolkit->home / "bin/ncu"))
+    return toolkit->home / "bin/ncu";
+  if (const char* path = std::getenv("PATH")) {
+    std::istringstream dirs(path);
+    for (std::string dir; std::getline(dirs, dir, ':');)
+      if (!dir.empty() && fs::exists(fs::path(dir) / "ncu")) return fs::path(dir) / "ncu";
+  }
+  return std::nullopt;
+}
+
+// The sandbox layers a profiling run leaves out: Nsight Compute's injected library talks to
+// ncu over a socket and maps code, which the network namespace, the seccomp filter and the
+// no-new-executable-memory filter stop. The rest (unprivileged user, Landlock, limits,
+// no_new_privs, not dumpable) stays.
+const char* const kDefaultRelax = "network,seccomp,exec_memory";
+
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream s(text);
+  for (std::string item; std::getline(s, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::string optionalText(const std::optional<double>& v, int decimals, const char* unit) {
+  return v ? formatFixed(*v, decimals) + unit : "-";
+}
+
+}  // namespace
+
+int runProfileCommand(const std::vector<std::string>& argv) {
+  Args args(argv,
+            {"problem", "source", "node", "shape-set", "seed", "ncu", "relax", "launches",
+             "timeout", "report-out"},
+            {"json", "best"});
+  // What to profile: a session's node, or a file for a problem.
+  std::string source, label;
+  std::vector<std::string> flags;
+  problem::Problem problem;
+  if (!args.positional().empty()) {
+    std::string file = args.positional()[0];
+    if (!fs::exists(file)) throw InputError(file + ": no such session file");
+    auto store = store::SessionStore::open(file, store::OpenMode::ReadOnly);
+    search::SearchConfig config = loadConfig(store, file);
+    if (config.backend != "cuda")
+      throw InputError(file + ": a " + config.backend +
+                       " session; Nsight Compute profiles CUDA kernels only");
+    search::SearchTree tree = loadTree(store);
+    int64_t id = 0;
+    if (args.flag("best")) {
+      auto best = tree.best();
+      if (!best) throw InputError(file + ": no correct kernel in this session yet");
+      id = *best;
+    } else if (auto n = args.value("node")) {
+      id = std::stoll(*n);
+      if (!tree.contains(id)) throw InputError(file + ": no node " + *n);
+    } else {
+      throw UsageError("profile FILE needs --node N or --best");
+    }
+    source = tree.at(id).source;
+    flags = tree.at(id).flags;
+    label = "node " + std::to_string(id);
+    problem = problem::loadProblem(problem::resolveProblemDir(config.problem));
+  } else {
+    auto problemArg = args.value("problem");
+    auto sourceArg = args.value("source");
+    if (!problemArg || !sourceArg)
+      throw UsageError("profile needs --problem ID --source FILE.cu, or a session FILE --node N");
+    problem = problem::loadProblem(problem::resolveProblemDir(*problemArg));
+    source = readTextFile(*sourceArg);
+    label = fs::path(*sourceArg).filename().string();
+  }
+  std::string shapeSet = args.value("shape-set").value_or(
+      problem.findShapeSet("training") ? "training" : problem.shapeSets.front().name);
+
+  auto ncu = findNcu(args.value("ncu"));
+  if (!ncu || !fs::exists(*ncu))
+    throw std::runtime_error(
+        "Nsight Compute (ncu) was not found (--ncu PATH, $KEVO_NCU, the CUDA toolkit's bin/, "
+        "PATH); without it `kevo-cli eval --backend cuda` still shows ptxas's kernel resources "
+        "and the roofline");
+  std::vector<std::string> relax = splitList(args.value("relax").value_or(kDefaultRelax));
+  for (const auto& layer : relax)
+    if (!eval::isRelaxableLayer(layer))
+      throw UsageError("--relax: no sandbox layer \"" + layer +
+                       "\" (network, user, landlock, seccomp, exec_memory)");
+  // The first call's launches: every kernel of a launch plan once; a library-form kernel's
+  // first launches.
+  size_t planLaunches = backend::parseLaunchPlan(source).launches.size();
+  int launches = args.value("launches") ? std::stoi(*args.value("launches"))
+                                        : int(planLaunches > 0 ? planLaunches : 8);
+
+  char dirTemplate[] = "/tmp/kevo-ncu-XXXXXX";
+  if (!mkdtemp(dirTemplate)) throw std::runtime_error("mkdtemp failed for the ncu report");
+  fs::path dir = dirTemplate;
+  fs::path log = dir / "ncu.csv";
+
+  eval::EvaluatorConfig config = eval::evaluatorConfigFor("cuda", machineHardware());
+  config.profilerWrapper = {ncu->string(),
+                            "--csv",
+                            "--page",
+                            "raw",
+                            "--log-file",
+                            log.string(),
+                            "--section",
+                            "SpeedOfLight",
+                            "--section",
+                            "Occupancy",
+                            "--section",
+                            "LaunchStats",
+                            "--section",
+                            "WarpStateStats",
+                            "--kernel-name-base",
+                            "function",
+                            // Not the worker's own flush and poison kernels.
+                            "--kernel-name",
+                            "regex:^(?!kevo_l2_flush$|kevo_fill64$)",
+                            "--launch-count",
+                            std::to_string(launches)};
+  config.sandboxRelax = relax;
+  eval::Evaluator evaluator(config);
+
+  eval::EvalOptions options;
+  options.shapeSets = {shapeSet};
+  options.timing = false;  // correctness only: ncu replays each kernel many times anyway
+  options.timeBaseline = false;
+  options.extraFlags = flags;
+  options.callTimeoutSeconds = 300;
+  if (auto t = args.value("timeout")) options.callTimeoutSeconds = std::stod(*t);
+  if (auto seed = args.value("seed")) options.seed = std::stoull(*seed);
+  if (!args.flag("json"))
+    std::cerr << "profiling " << label << " on " << problem.id << "/" << shapeSet << " with "
+              << ncu->string() << " (the call runs many times over; this takes a while)\n";
+  eval::EvaluationResult result = evaluator.evaluate(problem, source, label, options);
+
+  std::string report = fs::exists(log) ? readTextFile(log.string()) : std::string();
+  if (auto keep = args.value("report-out")) std::ofstream(*keep) << report;
+  std::vector<profile::NcuKernelProfile> kernels;
+  std::string profileError;
+  try {
+    kernels = profile::parseNcuCsv(report);
+  } catch (const std::exception& e) {
+    profileError = e.what();
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+
+  if (args.flag("json")) {
+    nlohmann::json out = {{"problem", problem.id},
+                          {"label", label},
+                          {"shape_set", shapeSet},
+                          {"verdict", eval::verdictName(result.verdict)},
+                          {"detail", result.detail},
+                          {"ncu", ncu->string()},
+                          {"sandbox", result.sandbox},
+                          {"error", profileError},
+                          {"kernels", nlohmann::json::array()}};
+    for (const auto& k : kernels) out["kernels"].push_back(k.toJson());
+    printJson(out);
+  } else {
+    std::cout << problem.id << " | " << label << " | " << shapeSet << " | verdict "
+              << eval::verdictName(result.verdict)
+              << (result.detail.empty() ? "" : ": " + result.detail) << "\n";
+    if (!profileError.empty()) std::cout << profileError << "\n";
+    for (const auto& k : kernels) {
+      std::cout << "\nkernel " << k.name << "  grid " << k.grid << "  block " << k.block << "\n";
+      printTable({{"duration", "compute SOL", "memory SOL", "DRAM", "DRAM GB/s", "occupancy",
+                   "theoretical", "registers", "shared/block"},
+                  {k.durationSeconds ? formatSeconds(*k.durationSeconds) : "-",
+                   optionalText(k.computeSolPct, 1, "%"), optionalText(k.memorySolPct, 1, "%"),
+                   optionalText(k.dramPct, 1, "%"), optionalText(k.dramGBs, 0, ""),
+                   optionalText(k.achievedOccupancyPct, 1, "%"),
+                   optionalText(k.theoreticalOccupancyPct, 1, "%"),
+                   optionalText(k.registersPerThread, 0, ""),
+                   optionalText(k.sharedBytesPerBlock, 0, " B")}});
+      std::cout << "top stalls (cycles per issued instruction):";
+      for (size_t i = 0; i < k.stalls.size() && i < 4; ++i)
+        std::cout << (i ? ", " : " ") << k.stalls[i].first << " "
+                  << formatFixed(k.stalls[i].second, 2);
+      std::cout << "\n" << k.diagnosis << "\n";
+    }
+    std::cout << "\n(ncu locks the clocks to base and flushes caches before each replay: its "
+                 "durations are not Kevo's timings)\n";
+  }
+  if (!profileError.empty()) return kExitEnvironment;
+  return result.verdict == eval::Verdict::Ok ? kExitOk : kExitVerdict;
+}
+
+}  // namespace kevo::cli

@@ -97,6 +97,13 @@ int runProfileCommand(const std::vector<std::string>& argv) {
     source = readTextFile(*sourceArg);
     label = fs::path(*sourceArg).filename().string();
   }
+  // The problem's own CUDA baseline or reference is profiled as what it is: trusted, linked
+  // with the libraries its spec names (cuBLAS).
+  eval::KernelRole role = eval::KernelRole::Candidate;
+  if (problem.baselineCuda && readTextFile(problem.baselineCuda->source.string()) == source)
+    role = eval::KernelRole::Baseline;
+  else if (problem.referenceCuda && readTextFile(problem.referenceCuda->source.string()) == source)
+    role = eval::KernelRole::Reference;
   std::string shapeSet = args.value("shape-set").value_or(
       problem.findShapeSet("training") ? "training" : problem.shapeSets.front().name);
 
@@ -151,6 +158,7 @@ int runProfileCommand(const std::vector<std::string>& argv) {
   options.shapeSets = {shapeSet};
   options.timing = false;  // correctness only: ncu replays each kernel many times anyway
   options.timeBaseline = false;
+  options.role = role;
   options.extraFlags = flags;
   options.callTimeoutSeconds = 300;
   if (auto t = args.value("timeout")) options.callTimeoutSeconds = std::stod(*t);

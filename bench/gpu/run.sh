@@ -82,8 +82,8 @@ if [[ $mode == profile ]]; then
   # kevo-cli profile (Nsight Compute) on a launch-plan kernel with each sandbox relaxation,
   # then on a search recipe and a library-form (cuBLAS) kernel.
   ncu --version | tail -2
-  for relax in ${RELAX_LIST:-none network network,seccomp network,seccomp,exec_memory}; do
-    r=$relax; [[ $r == none ]] && r=","
+  for relax in ${RELAX_LIST:-none landlock user+landlock}; do
+    r=${relax//+/,}; [[ $r == none ]] && r=","
     echo "== profile add_relu baseline, relax: $relax"
     timeout 150 $cli profile --problem add_relu --source "$root/resources/problems/add_relu/baseline.cu" \
       --shape-set training --relax "$r" --report-out "$out/ncu_add_relu_$relax.csv" --json \

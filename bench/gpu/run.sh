@@ -86,14 +86,15 @@ if [[ $mode == profile ]]; then
     r=${relax//+/,}; [[ $r == none ]] && r=","
     echo "== profile add_relu baseline, relax: $relax"
     timeout 150 $cli profile --problem add_relu --source "$root/resources/problems/add_relu/baseline.cu" \
-      --shape-set training --relax "$r" --report-out "$out/ncu_add_relu_$relax.csv" --json \
-      > "$out/profile_add_relu_$relax.json" 2> "$out/profile_add_relu_$relax.err"
-    echo "exit $?"; tail -3 "$out/profile_add_relu_$relax.err"
+      --shape-set training --relax "$r" --report-out "$out/ncu_add_relu_${relax//+/_}.csv" --json \
+      > "$out/profile_add_relu_${relax//+/_}.json" 2> "$out/profile_add_relu_${relax//+/_}.err"
+    echo "exit $?"; tail -3 "$out/profile_add_relu_${relax//+/_}.err"
     python3 -c 'import json,sys
 j=json.load(open(sys.argv[1])); print(j["verdict"], j["detail"][:200], "|", j["error"][:600])
-for k in j["kernels"]: print(k["kernel"], k["memory_sol_pct"], k["dram_pct"], k["achieved_occupancy_pct"], k["stalls"][:3], k["diagnosis"])' "$out/profile_add_relu_$relax.json" 2>&1 | head -8
+for k in j["kernels"]: print(k["kernel"], k["memory_sol_pct"], k["dram_pct"], k["achieved_occupancy_pct"], k["stalls"][:3], k["diagnosis"])' "$out/profile_add_relu_${relax//+/_}.json" 2>&1 | head -8
   done
   echo "== profile softmax (CUDA baseline) and gemm_square (cuBLAS, library form) with the default relaxation"
+  [[ -n ${SKIP_MORE:-} ]] && exit 0
   timeout 200 $cli profile --problem softmax --source "$root/resources/problems/softmax/baseline.cu" \
     --report-out "$out/ncu_softmax.csv" 2>&1 | tail -20
   timeout 200 $cli profile --problem gemm_square --source "$root/resources/problems/gemm_square/baseline.cu" \

@@ -54,11 +54,12 @@ std::optional<double> number(std::string text) {
 // The factor from a unit ncu prints to seconds, bytes or bytes per second.
 double unitScale(const std::string& unit) {
   static const std::map<std::string, double> scale = {
-      {"nsecond", 1e-9},        {"usecond", 1e-6},        {"msecond", 1e-3},
-      {"second", 1},            {"byte", 1},              {"Kbyte", 1e3},
-      {"Mbyte", 1e6},           {"Gbyte", 1e9},           {"byte/second", 1},
-      {"Kbyte/second", 1e3},    {"Mbyte/second", 1e6},    {"Gbyte/second", 1e9},
-      {"Tbyte/second", 1e12},   {"KB", 1024},             {"MB", 1024 * 1024}};
+      {"ns", 1e-9},           {"nsecond", 1e-9},     {"us", 1e-6},          {"usecond", 1e-6},
+      {"ms", 1e-3},           {"msecond", 1e-3},     {"s", 1},              {"second", 1},
+      {"byte", 1},            {"Kbyte", 1e3},        {"Mbyte", 1e6},        {"Gbyte", 1e9},
+      {"byte/block", 1},      {"Kbyte/block", 1e3},  {"byte/s", 1},         {"Kbyte/s", 1e3},
+      {"Mbyte/s", 1e6},       {"Gbyte/s", 1e9},      {"Tbyte/s", 1e12},     {"byte/second", 1},
+      {"Kbyte/second", 1e3},  {"Mbyte/second", 1e6}, {"Gbyte/second", 1e9}, {"Tbyte/second", 1e12}};
   auto it = scale.find(unit);
   return it == scale.end() ? 1 : it->second;
 }

@@ -13,6 +13,7 @@
 #include "backend/LaunchPlan.h"
 #include "backend/ResourceUsage.h"
 #include "gpu/HarnessKernelsPtx.h"
+#include "profile/NcuReport.h"
 #include "problem/ProblemLibrary.h"
 #include "search/NodeEvaluator.h"
 #include "synth/Recipe.h"
@@ -219,6 +220,54 @@ class CudaBackendTest : public QObject {
                             file.string() + " -o " + file.string() + ".cubin 2>&1";
       QVERIFY2(std::system(command.c_str()) == 0, (command + " failed").c_str());
     }
+  }
+
+  // What Nsight Compute 2025.3 wrote (--csv --page raw) for the naive add_relu on an H100,
+  // kept as a fixture: the profile view's numbers and diagnosis come from it.
+  void ncuCsvBecomesAKernelProfile() {
+    std::ifstream in(std::string(KEVO_TEST_FIXTURES_DIR) + "/ncu/add_relu_naive.csv");
+    std::stringstream text;
+    text << in.rdbuf();
+    auto kernels = profile::parseNcuCsv(text.str());
+    QCOMPARE(int(kernels.size()), 1);
+    const auto& k = kernels[0];
+    QCOMPARE(QString::fromStdString(k.name), QString("add_relu_naive"));
+    QCOMPARE(QString::fromStdString(k.block), QString("(256, 1, 1)"));
+    QVERIFY(k.durationSeconds && std::abs(*k.durationSeconds - 74976e-9) < 1e-9);
+    QVERIFY(k.memorySolPct && std::abs(*k.memorySolPct - 76.10) < 1e-6);
+    QVERIFY(k.computeSolPct && std::abs(*k.computeSolPct - 27.56) < 1e-6);
+    QVERIFY(k.dramPct && std::abs(*k.dramPct - 76.10) < 1e-6);
+    QVERIFY(k.achievedOccupancyPct && std::abs(*k.achievedOccupancyPct - 75.66) < 1e-6);
+    QVERIFY(k.theoreticalOccupancyPct && *k.theoreticalOccupancyPct == 100);
+    QVERIFY(k.registersPerThread && *k.registersPerThread == 16);
+    QVERIFY(k.sharedBytesPerBlock && *k.sharedBytesPerBlock == 0);
+    QVERIFY(!k.stalls.empty());
+    QCOMPARE(QString::fromStdString(k.stalls[0].first), QString("long_scoreboard"));
+    QVERIFY(std::abs(k.stalls[0].second - 34.69) < 1e-6);
+    for (const auto& [reason, cycles] : k.stalls) {
+      QVERIFY(reason != "selected");
+      QVERIFY(cycles <= k.stalls[0].second);
+    }
+    QVERIFY(k.diagnosis.find("Memory-bound") != std::string::npos);
+    QVERIFY(k.diagnosis.find("long_scoreboard") != std::string::npos);
+    auto j = k.toJson();
+    QCOMPARE(j["stalls"][0]["reason"].get<std::string>(), std::string("long_scoreboard"));
+  }
+
+  // ncu's own errors reach the user word for word.
+  void ncuFailureIsQuoted() {
+    std::ifstream in(std::string(KEVO_TEST_FIXTURES_DIR) + "/ncu/failed_prepare.txt");
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+      profile::parseNcuCsv(text.str());
+      QFAIL("an ncu log without a table was accepted");
+    } catch (const std::runtime_error& e) {
+      QVERIFY2(std::string(e.what()).find("Failed to prepare kernel for profiling") !=
+                   std::string::npos,
+               e.what());
+    }
+    QVERIFY_THROWS_EXCEPTION(std::runtime_error, profile::parseNcuCsv(""));
   }
 
   void brokenKernelReportsItsLineAndIsCached() {

@@ -181,13 +181,13 @@ std::optional<Mismatch> compareOutput(const ConcreteTensor& t, const void* got,
   bool floating = problem::isFloating(t.dtype);
   switch (t.dtype) {
     case DType::F32:
-      return compareTyped<float, PlainElement<float>>(
-          t, static_cast<const float*>(got), static_cast<const float*>(expected), tol,
-          poisonBits32(poison, floating), indices);
+      return compareTyped<float, PlainElement<float>>(t, static_cast<const float*>(got),
+                                                      static_cast<const float*>(expected), tol,
+                                                      poisonBits32(poison, floating), indices);
     case DType::F64:
-      return compareTyped<double, PlainElement<double>>(
-          t, static_cast<const double*>(got), static_cast<const double*>(expected), tol,
-          poisonBits64(poison, floating), indices);
+      return compareTyped<double, PlainElement<double>>(t, static_cast<const double*>(got),
+                                                        static_cast<const double*>(expected), tol,
+                                                        poisonBits64(poison, floating), indices);
     case DType::I32:
       return compareTyped<int32_t, PlainElement<int32_t>>(
           t, static_cast<const int32_t*>(got), static_cast<const int32_t*>(expected), tol,
@@ -197,9 +197,9 @@ std::optional<Mismatch> compareOutput(const ConcreteTensor& t, const void* got,
           t, static_cast<const int64_t*>(got), static_cast<const int64_t*>(expected), tol,
           poisonBits64(poison, floating), indices);
     case DType::BF16:
-      return compareTyped<uint16_t, Bf16Element>(
-          t, static_cast<const uint16_t*>(got), static_cast<const uint16_t*>(expected), tol,
-          poisonBits16(poison, floating), indices);
+      return compareTyped<uint16_t, Bf16Element>(t, static_cast<const uint16_t*>(got),
+                                                 static_cast<const uint16_t*>(expected), tol,
+                                                 poisonBits16(poison, floating), indices);
   }
   return std::nullopt;
 }

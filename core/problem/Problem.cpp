@@ -247,7 +247,8 @@ std::vector<TensorSpec> readTensors(SpecReader& r, const json& spec, const std::
     if (!dtype.empty()) {
       auto d = parseDType(dtype);
       if (!d)
-        r.error(field + ".dtype", "expected one of f32, f64, bf16, i32, i64, got \"" + dtype + "\"");
+        r.error(field + ".dtype",
+                "expected one of f32, f64, bf16, i32, i64, got \"" + dtype + "\"");
       else
         ts.dtype = *d;
     }

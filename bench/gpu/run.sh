@@ -46,6 +46,7 @@ PY
   echo "== adversarial kernels"
   bash "$root/bench/gpu/adversarial.sh" 2>&1 | tee "$out/adversarial.txt"
   echo "== short searches"
+  [[ -n ${SKIP_SEARCH:-} ]] && exit 0
   for p in add_relu softmax gemm_square; do
     $cli search --backend cuda --problem $p --shape-set training --budget 8 --seed 1 \
       -o "$out/search_$p.kevo" --replace 2>&1 | tail -12
@@ -106,9 +107,9 @@ if [[ $mode == bench ]]; then
   echo "== adversarial kernels"
   bash "$root/bench/gpu/adversarial.sh" 2>&1 | tee "$out/adversarial.txt"
   echo "== cuBLAS baselines"
-  $cli survey --backend cuda --problem gemm_square --problem gemm_tall_skinny --shape-set training 2>&1 | tail -6
+  $cli survey --backend cuda --problem gemm_square --problem gemm_tall_skinny --problem gemm_bf16 --shape-set training 2>&1 | tail -8
   # Each search: at most SEARCH_S seconds (checked between steps) or BUDGET evaluations.
-  for p in ${PROBLEMS:-add_relu gelu bias_gelu row_sum row_max softmax log_softmax layernorm rmsnorm bucketize feature_hash jagged_pad embedding_bag dlrm_interaction gemm_tall_skinny gemm_square}; do
+  for p in ${PROBLEMS:-add_relu gelu bias_gelu row_sum row_max softmax log_softmax layernorm rmsnorm bucketize feature_hash jagged_pad embedding_bag dlrm_interaction gemm_tall_skinny gemm_square layernorm_bf16 rmsnorm_bf16 gemm_bf16}; do
     s=$(date +%s.%N)
     $cli search --backend cuda --problem $p --shape-set training --budget ${BUDGET:-40} \
       --time-limit ${SEARCH_S:-16} --seed 1 -o "/tmp/search_$p.kevo" --replace --json \

@@ -266,7 +266,12 @@ def _number(value, symbols) -> float:
 
 
 def make_input(spec: TensorSpec, symbols: dict[str, int], device) -> "torch.Tensor":
-    dtype = DTYPES[spec.dtype]
+    if spec.dtype == "bf16":  # drawn in fp32 and rounded once, as Kevo does
+        return make_input_as(spec, symbols, device, torch.float32).to(torch.bfloat16)
+    return make_input_as(spec, symbols, device, DTYPES[spec.dtype])
+
+
+def make_input_as(spec: TensorSpec, symbols: dict[str, int], device, dtype) -> "torch.Tensor":
     shape, n = spec.shape, spec.numel
     kind = spec.dist.get("kind")
     d = spec.dist
@@ -471,6 +476,14 @@ def ref_gemm(A, B):
     return A.double() @ B.double(), None
 
 
+# gemm_bf16: bf16 inputs, fp32 output (rounding C to bf16 would fail the problem's tolerance).
+def gemm_bf16(A, B):
+    try:
+        return torch.mm(A, B, out_dtype=torch.float32)
+    except TypeError:  # an older PyTorch: fp32 math on the exactly widened inputs (slower)
+        return torch.matmul(A.float(), B.float())
+
+
 # jagged_pad: what a user writes without fbgemm: gather a [B, L] window starting at each offset
 # and zero what lies past the segment's end. Positions past the end of values are clamped before
 # the gather; they are always masked (offsets[b] + j >= T implies j >= len_b).
@@ -582,6 +595,9 @@ IMPLS: dict[str, Impl] = {
                          extra_feature_hash),
     "gelu": Impl(gelu, ref_gelu, "F.gelu(x, approximate='tanh')"),
     "gemm_square": Impl(gemm, ref_gemm, "torch.matmul(A, B), TF32 off"),
+    "gemm_bf16": Impl(gemm_bf16, ref_gemm, "torch.mm(A, B, out_dtype=torch.float32), bf16 inputs"),
+    "layernorm_bf16": Impl(layernorm, ref_layernorm, "F.layer_norm on bf16 x, gamma, beta"),
+    "rmsnorm_bf16": Impl(rmsnorm, ref_rmsnorm, "F.rms_norm on bf16 x, gamma"),
     "gemm_tall_skinny": Impl(gemm, ref_gemm, "torch.matmul(A, B), TF32 off"),
     "jagged_pad": Impl(jagged_pad, ref_jagged_pad,
                        "values[offsets[:-1,None] + arange(L)] masked past each segment's end"),
@@ -597,7 +613,8 @@ DTYPES: dict = {}
 
 
 def _init_dtypes():
-    DTYPES.update({"f32": torch.float32, "f64": torch.float64, "i32": torch.int32, "i64": torch.int64})
+    DTYPES.update({"f32": torch.float32, "f64": torch.float64, "i32": torch.int32, "i64": torch.int64,
+                   "bf16": torch.bfloat16})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 
 #include "backend/LaunchPlan.h"
 #include "eval/ArenaLayout.h"
+#include "eval/EvaluatorSetup.h"
 #include "eval/OutputCheck.h"
 #include "eval/SharedArena.h"
 #include "eval/WorkerClient.h"
@@ -672,8 +673,9 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
         gap = std::min(
             gap, candidateRun.parentSeconds[i] - candidateRun.workerSeconds[i] - candidateRun.ping);
       bool cold = ss.cache == problem::CacheMode::Cold;
+      // bf16 problems are judged against the machine's bf16 rate (tensor cores).
       r.roofline = profile::analyzeRoofline(shapes.flops, shapes.bytes, r.timing.medianSeconds,
-                                            config_.ceilings, cold);
+                                            ceilingsForProblem(config_.ceilings, problem), cold);
       if (gap > std::max(0.5 * r.timing.medianSeconds, 200e-6)) {
         r.verdict = Verdict::Rejected;
         r.detail = "timer mismatch: on every timed call the parent saw at least " +

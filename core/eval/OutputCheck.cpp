@@ -2,7 +2,10 @@
 
 #include <cmath>
 #include <cstring>
+#include <iomanip>
 #include <sstream>
+
+#include "abi/kevo_abi.h"
 
 namespace kevo::eval {
 
@@ -17,29 +20,57 @@ uint32_t poisonBits32(PoisonPattern p, bool floating) {
   if (p == PoisonPattern::A) return floating ? 0x7FC5A5A5u : 0xA5A5A5A5u;
   return 0x5A5A5A5Au;  // 1.5e16 as a float
 }
+// 2-byte floats get the top halves of the 4-byte patterns: A a quiet NaN with payload 0x45
+// (bf16 0x7FC5), B about 1.5e16 (bf16 0x5A5A); neither is a value a correct kernel of a bundled
+// problem writes, and the finite B catches a kernel that reads its output (fmax(out, v) passes
+// on a NaN poison, never on a huge finite one).
+uint16_t poisonBits16(PoisonPattern p, bool floating) {
+  return uint16_t(poisonBits32(p, floating) >> 16);
+}
 uint64_t poisonBits64(PoisonPattern p, bool floating) {
   if (p == PoisonPattern::A) return floating ? 0x7FF8A5A5A5A5A5A5ull : 0xA5A5A5A5A5A5A5A5ull;
   return 0x5A5A5A5A5A5A5A5Aull;
 }
 
-template <typename T>
-std::string show(T v) {
-  std::ostringstream s;
-  s.precision(9);
-  s << v;
-  return s.str();
-}
+// How an element is read and shown: stored as S, compared as Value.
+template <typename S>
+struct PlainElement {
+  using Value = S;
+  static Value value(S v) { return v; }
+  static std::string show(S v) {
+    std::ostringstream s;
+    s.precision(9);
+    s << v;
+    return s.str();
+  }
+};
 
-template <typename T, typename Bits>
-std::optional<Mismatch> compareTyped(const ConcreteTensor& t, const T* got, const T* expected,
+// bf16 is compared as the float it widens to (exactly) and shown as that value with its bits,
+// so a poison NaN or a one-ulp difference is visible: "0.333984 (bf16 0x3eab)".
+struct Bf16Element {
+  using Value = float;
+  static Value value(uint16_t h) { return kevo_bf16_to_f32(h); }
+  static std::string show(uint16_t h) {
+    std::ostringstream s;
+    s.precision(6);
+    s << value(h) << " (bf16 0x" << std::hex << std::setw(4) << std::setfill('0') << h << ")";
+    return s.str();
+  }
+};
+
+template <typename S, typename E, typename Bits>
+std::optional<Mismatch> compareTyped(const ConcreteTensor& t, const S* got, const S* expected,
                                      const problem::Tolerance& tol, Bits poisonBits,
                                      const std::vector<int64_t>& indices) {
+  static_assert(sizeof(Bits) == sizeof(S));
+  using T = typename E::Value;
   Mismatch m;
   m.output = t.name;
   bool bitwise = tol.kind == problem::Tolerance::Kind::Bitwise;
   auto check = [&](int64_t i) {
     ++m.checkedCount;
-    T g = got[i], e = expected[i];
+    const S gs = got[i], es = expected[i];
+    const T g = E::value(gs), e = E::value(es);
     bool bad = false;
     double absErr = 0, relErr = 0;
     if constexpr (std::is_floating_point_v<T>) {
@@ -51,7 +82,7 @@ std::optional<Mismatch> compareTyped(const ConcreteTensor& t, const T* got, cons
         if (bad && !gFinite) m.nonFinite = true;
         if (bad) absErr = relErr = INFINITY;
       } else if (bitwise) {
-        bad = std::memcmp(&g, &e, sizeof(T)) != 0;
+        bad = std::memcmp(&gs, &es, sizeof(S)) != 0;
         absErr = std::fabs(double(g) - double(e));
       } else {
         absErr = std::fabs(double(g) - double(e));
@@ -65,10 +96,10 @@ std::optional<Mismatch> compareTyped(const ConcreteTensor& t, const T* got, cons
     if (bad) {
       if (m.badCount == 0) {
         m.index = i;
-        m.got = show(g);
-        m.expected = show(e);
+        m.got = E::show(gs);
+        m.expected = E::show(es);
         Bits bits;
-        std::memcpy(&bits, &g, sizeof bits);
+        std::memcpy(&bits, &gs, sizeof bits);
         m.stillPoisoned = bits == poisonBits;
       }
       ++m.badCount;
@@ -82,20 +113,20 @@ std::optional<Mismatch> compareTyped(const ConcreteTensor& t, const T* got, cons
     bool allGood = true;
     if constexpr (std::is_floating_point_v<T>) {
       if (bitwise) {
-        allGood = std::memcmp(got, expected, size_t(t.elements) * sizeof(T)) == 0;
+        allGood = std::memcmp(got, expected, size_t(t.elements) * sizeof(S)) == 0;
       } else {
         int64_t bad = 0;
         const T atol = T(tol.atol), rtol = T(tol.rtol);
         for (int64_t i = 0; i < t.elements; ++i) {
-          T d = got[i] - expected[i];
-          T e = expected[i];
+          T e = E::value(expected[i]);
+          T d = E::value(got[i]) - e;
           bad += !((d <= atol + rtol * (e < 0 ? -e : e)) & (-d <= atol + rtol * (e < 0 ? -e : e)) &
                    (e - e == 0));
         }
         allGood = bad == 0;
       }
     } else {
-      allGood = std::memcmp(got, expected, size_t(t.elements) * sizeof(T)) == 0;
+      allGood = std::memcmp(got, expected, size_t(t.elements) * sizeof(S)) == 0;
     }
     if (allGood) {
       m.checkedCount = t.elements;
@@ -119,7 +150,11 @@ std::optional<Mismatch> compareTyped(const ConcreteTensor& t, const T* got, cons
 
 void poisonOutput(const ConcreteTensor& t, void* data, PoisonPattern pattern) {
   bool floating = problem::isFloating(t.dtype);
-  if (problem::dtypeSize(t.dtype) == 4) {
+  if (problem::dtypeSize(t.dtype) == 2) {
+    uint16_t bits = poisonBits16(pattern, floating);
+    auto* p = static_cast<uint16_t*>(data);
+    for (int64_t i = 0; i < t.elements; ++i) p[i] = bits;
+  } else if (problem::dtypeSize(t.dtype) == 4) {
     uint32_t bits = poisonBits32(pattern, floating);
     auto* p = static_cast<uint32_t*>(data);
     for (int64_t i = 0; i < t.elements; ++i) p[i] = bits;
@@ -146,19 +181,25 @@ std::optional<Mismatch> compareOutput(const ConcreteTensor& t, const void* got,
   bool floating = problem::isFloating(t.dtype);
   switch (t.dtype) {
     case DType::F32:
-      return compareTyped(t, static_cast<const float*>(got), static_cast<const float*>(expected),
-                          tol, poisonBits32(poison, floating), indices);
+      return compareTyped<float, PlainElement<float>>(t, static_cast<const float*>(got),
+                                                      static_cast<const float*>(expected), tol,
+                                                      poisonBits32(poison, floating), indices);
     case DType::F64:
-      return compareTyped(t, static_cast<const double*>(got), static_cast<const double*>(expected),
-                          tol, poisonBits64(poison, floating), indices);
+      return compareTyped<double, PlainElement<double>>(t, static_cast<const double*>(got),
+                                                        static_cast<const double*>(expected), tol,
+                                                        poisonBits64(poison, floating), indices);
     case DType::I32:
-      return compareTyped(t, static_cast<const int32_t*>(got),
-                          static_cast<const int32_t*>(expected), tol,
-                          poisonBits32(poison, floating), indices);
+      return compareTyped<int32_t, PlainElement<int32_t>>(
+          t, static_cast<const int32_t*>(got), static_cast<const int32_t*>(expected), tol,
+          poisonBits32(poison, floating), indices);
     case DType::I64:
-      return compareTyped(t, static_cast<const int64_t*>(got),
-                          static_cast<const int64_t*>(expected), tol,
-                          poisonBits64(poison, floating), indices);
+      return compareTyped<int64_t, PlainElement<int64_t>>(
+          t, static_cast<const int64_t*>(got), static_cast<const int64_t*>(expected), tol,
+          poisonBits64(poison, floating), indices);
+    case DType::BF16:
+      return compareTyped<uint16_t, Bf16Element>(t, static_cast<const uint16_t*>(got),
+                                                 static_cast<const uint16_t*>(expected), tol,
+                                                 poisonBits16(poison, floating), indices);
   }
   return std::nullopt;
 }

@@ -15,7 +15,8 @@ namespace kevo::eval {
 
 enum class PoisonPattern { A, B };
 
-// A: NaN for floats, 0xA5.. for integers. B: a large finite value, 0x5A.. for integers.
+// A: NaN for floats, 0xA5.. for integers. B: a large finite value, 0x5A.. for integers. bf16
+// gets the top halves of the f32 patterns (0x7FC5, 0x5A5A).
 void poisonOutput(const problem::ConcreteTensor& t, void* data, PoisonPattern pattern);
 void writeCanary(uint8_t* begin, int64_t bytes);
 bool canaryIntact(const uint8_t* begin, int64_t bytes);

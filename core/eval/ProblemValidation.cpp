@@ -13,7 +13,9 @@ namespace {
 constexpr const char* kCanaryPrelude = R"(#include "kevo_abi.h"
 #include <cstring>
 static size_t kevo_bytes(const kevo_tensor& t) {
-  size_t n = (t.dtype == KEVO_F64 || t.dtype == KEVO_I64) ? 8 : 4;
+  size_t n = (t.dtype == KEVO_F64 || t.dtype == KEVO_I64)   ? 8
+             : (t.dtype == KEVO_BF16 || t.dtype == KEVO_F16) ? 2
+                                                             : 4;
   for (int d = 0; d < t.ndim; ++d) n *= size_t(t.shape[d]);
   return n;
 }
@@ -50,8 +52,8 @@ std::vector<CanaryKernel> canaryKernels() {
 }
 )"},
       {"constant", "writes 1 (or 1.0) to every output element",
-       prelude + R"(template <typename T> static void fill(void* p, size_t n) {
-  for (size_t i = 0; i < n; ++i) static_cast<T*>(p)[i] = T(1);
+       prelude + R"(template <typename T> static void fill(void* p, size_t n, T one = T(1)) {
+  for (size_t i = 0; i < n; ++i) static_cast<T*>(p)[i] = one;
 }
 extern "C" int kevo_kernel(const kevo_tensor*, int32_t, kevo_tensor* out, int32_t n_out,
                            const kevo_scalar*, int32_t, void*) {
@@ -61,6 +63,7 @@ extern "C" int kevo_kernel(const kevo_tensor*, int32_t, kevo_tensor* out, int32_
       case KEVO_F32: fill<float>(out[o].data, bytes / 4); break;
       case KEVO_F64: fill<double>(out[o].data, bytes / 8); break;
       case KEVO_I32: fill<int32_t>(out[o].data, bytes / 4); break;
+      case KEVO_BF16: fill<uint16_t>(out[o].data, bytes / 2, 0x3F80); break;  // 1.0
       default: fill<int64_t>(out[o].data, bytes / 8); break;
     }
   }

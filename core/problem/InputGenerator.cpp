@@ -6,6 +6,8 @@
 #include <thread>
 #include <vector>
 
+#include "abi/kevo_abi.h"
+
 namespace kevo::problem {
 namespace {
 
@@ -86,6 +88,36 @@ void fillInts(T* out, int64_t n, Rng& rng, const Distribution& d, const SymbolTa
   }
 }
 
+// The next bf16 value above a finite h (bit patterns order like sign-magnitude integers).
+uint16_t nextBf16Up(uint16_t h) {
+  if (h == 0x8000 || h == 0) return 0x0001;  // -0, +0 -> the smallest positive subnormal
+  return (h & 0x8000) ? uint16_t(h - 1) : uint16_t(h + 1);
+}
+
+// bf16: drawn as floats from the same distribution, then rounded to nearest even, so a bf16
+// tensor holds exactly the values its float draw rounds to. "sorted" stays strictly increasing:
+// rounding can tie neighbours, which are nudged up by one bf16 step as the float path does.
+void fillBf16(uint16_t* out, int64_t n, Rng& rng, const Distribution& d) {
+  constexpr int64_t kBlock = 4096;
+  std::vector<float> tmp(size_t(std::min(n, d.kind == "sorted" ? n : kBlock)));
+  if (d.kind == "sorted") {
+    fillFloats(tmp.data(), n, rng, d);
+    for (int64_t i = 0; i < n; ++i) {
+      out[i] = kevo_f32_to_bf16(tmp[size_t(i)]);
+      if (i > 0 && !(kevo_bf16_to_f32(out[i]) > kevo_bf16_to_f32(out[i - 1])))
+        out[i] = nextBf16Up(out[i - 1]);
+    }
+    return;
+  }
+  // Elementwise kinds: blocks of kBlock draws (a whole number of Box-Muller pairs), so the
+  // values are those of one fillFloats call over the whole range.
+  for (int64_t begin = 0; begin < n; begin += kBlock) {
+    const int64_t len = std::min(kBlock, n - begin);
+    fillFloats(tmp.data(), len, rng, d);
+    for (int64_t i = 0; i < len; ++i) out[begin + i] = kevo_f32_to_bf16(tmp[size_t(i)]);
+  }
+}
+
 }  // namespace
 
 uint64_t deriveSeed(uint64_t seed, uint64_t stream) {
@@ -110,6 +142,9 @@ void fillRange(const TensorSpec& spec, DType dtype, void* dst, int64_t begin, in
       break;
     case DType::I64:
       fillInts(static_cast<int64_t*>(dst) + begin, n, rng, spec.dist, symbols);
+      break;
+    case DType::BF16:
+      fillBf16(static_cast<uint16_t*>(dst) + begin, n, rng, spec.dist);
       break;
   }
 }

@@ -11,6 +11,8 @@ using nlohmann::json;
 
 size_t dtypeSize(DType t) {
   switch (t) {
+    case DType::BF16:
+      return 2;
     case DType::F32:
     case DType::I32:
       return 4;
@@ -31,6 +33,8 @@ const char* dtypeName(DType t) {
       return "i32";
     case DType::I64:
       return "i64";
+    case DType::BF16:
+      return "bf16";
   }
   return "?";
 }
@@ -40,11 +44,12 @@ std::optional<DType> parseDType(const std::string& name) {
   if (name == "f64") return DType::F64;
   if (name == "i32") return DType::I32;
   if (name == "i64") return DType::I64;
+  if (name == "bf16") return DType::BF16;
   return std::nullopt;
 }
 
 bool isFloating(DType t) {
-  return t == DType::F32 || t == DType::F64;
+  return t == DType::F32 || t == DType::F64 || t == DType::BF16;
 }
 
 int32_t abiDtypeCode(DType t) {
@@ -57,6 +62,8 @@ int32_t abiDtypeCode(DType t) {
       return 2;
     case DType::I64:
       return 3;
+    case DType::BF16:
+      return 4;
   }
   return -1;
 }
@@ -240,7 +247,8 @@ std::vector<TensorSpec> readTensors(SpecReader& r, const json& spec, const std::
     if (!dtype.empty()) {
       auto d = parseDType(dtype);
       if (!d)
-        r.error(field + ".dtype", "expected one of f32, f64, i32, i64, got \"" + dtype + "\"");
+        r.error(field + ".dtype",
+                "expected one of f32, f64, bf16, i32, i64, got \"" + dtype + "\"");
       else
         ts.dtype = *d;
     }

@@ -14,7 +14,8 @@
 
 namespace kevo::problem {
 
-enum class DType { F32, F64, I32, I64 };
+// BF16 is stored as uint16_t, the top 16 bits of an IEEE float (kevo_abi.h converts both ways).
+enum class DType { F32, F64, I32, I64, BF16 };
 
 size_t dtypeSize(DType t);
 const char* dtypeName(DType t);

@@ -55,19 +55,18 @@ RooflinePoint analyzeRoofline(double flops, double bytes, double seconds, const 
                     level + " bandwidth; fewer bytes (fusion, fewer passes) is the way forward.";
   } else if (flopShare >= 0.5) {
     r.bottleneck = Bottleneck::Compute;
-    r.explanation = format(
-        "Compute-bound: %.1f GFLOP/s, %.0f%% of the measured %.1f GFLOP/s FMA "
-        "peak; more FMAs per cycle (vectors, accumulators, blocking) is the way "
-        "forward.",
-        r.achievedGflops, 100 * flopShare, c.peakGflops);
+    r.explanation = format("Compute-bound: %.1f GFLOP/s, %.0f%% of the measured %.1f GFLOP/s ",
+                           r.achievedGflops, 100 * flopShare, c.peakGflops) +
+                    c.peakName +
+                    "; more FMAs per cycle (vectors, accumulators, blocking) is the way forward.";
   } else {
     r.bottleneck = Bottleneck::Latency;
     char buf[512];
     std::snprintf(buf, sizeof buf,
-                  "Latency-bound: only %.0f%% of %s bandwidth and %.0f%% of FMA peak are used, "
+                  "Latency-bound: only %.0f%% of %s bandwidth and %.0f%% of %s are used, "
                   "so neither is the limit; more parallelism (threads, independent accumulators, "
                   "wider vectors) or less per-call overhead is the way forward.",
-                  100 * bwShare, level, 100 * flopShare);
+                  100 * bwShare, level, 100 * flopShare, c.peakName.c_str());
     r.explanation = buf;
   }
   return r;

@@ -12,6 +12,10 @@ struct Ceilings {
   double memoryGBs = 0;   // DRAM bandwidth, all cores: the floor for cold data
   double cacheGBs = 0;    // L1-resident bandwidth, all cores: the floor for warm data
   double peakGflops = 0;  // fp32 FMA, all cores
+  // bf16 tensor-core rate (GPU: cuBLAS bf16 GEMM, measured); 0 where unknown or absent. Only
+  // the problems whose math may run on tensor cores use it (eval::ceilingsForProblem).
+  double tensorGflops = 0;
+  std::string peakName = "FMA peak";  // what peakGflops is, in the diagnosis sentence
 };
 
 enum class Bottleneck { Memory, Compute, Latency };

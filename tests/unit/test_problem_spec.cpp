@@ -79,7 +79,7 @@ class ProblemSpecTest : public QObject {
 
   void bundledLibraryLoads() {
     auto dirs = problem::bundledProblemDirs();
-    QVERIFY(dirs.size() >= 14);
+    QVERIFY(dirs.size() >= 19);
     std::set<std::string> ids;
     for (const auto& d : dirs) {
       problem::Problem p = problem::loadProblem(d);
@@ -97,7 +97,7 @@ class ProblemSpecTest : public QObject {
     for (const char* id :
          {"gelu", "bias_gelu", "row_sum", "row_max", "softmax", "log_softmax", "layernorm",
           "rmsnorm", "gemm_square", "gemm_tall_skinny", "feature_hash", "bucketize", "jagged_pad",
-          "embedding_bag", "dlrm_interaction"})
+          "embedding_bag", "dlrm_interaction", "gemm_bf16", "layernorm_bf16", "rmsnorm_bf16"})
       QVERIFY2(ids.count(id), id);
   }
 

@@ -1,6 +1,7 @@
 // kevo-cli profile: one CUDA kernel (a file, or a session's node) evaluated for correctness with
 // its worker started under Nsight Compute; what ncu measured for each of its kernels, with a
 // diagnosis (docs/cuda-backend.md#profiling).
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -182,6 +183,15 @@ int runProfileCommand(const std::vector<std::string>& argv) {
   }
   std::error_code ec;
   fs::remove_all(dir, ec);
+  // A library-form kernel's launches can repeat over the calls: one row per distinct launch.
+  std::vector<profile::NcuKernelProfile> distinct;
+  for (auto& k : kernels) {
+    bool seen = std::any_of(distinct.begin(), distinct.end(), [&](const auto& d) {
+      return d.name == k.name && d.grid == k.grid && d.block == k.block;
+    });
+    if (!seen) distinct.push_back(std::move(k));
+  }
+  kernels = std::move(distinct);
 
   if (args.flag("json")) {
     nlohmann::json out = {{"problem", problem.id},

@@ -104,8 +104,10 @@ fi
 if [[ $mode == bench ]]; then
   echo "== cuBLAS as the sandboxed worker sees it"
   ls -la /usr/local/cuda/lib64/libcublas.so* 2>&1 | head -3; ldconfig -p | grep -m3 libcublas.so
-  echo "== adversarial kernels"
-  bash "$root/bench/gpu/adversarial.sh" 2>&1 | tee "$out/adversarial.txt"
+  if [[ -z ${SKIP_ADV:-} ]]; then
+    echo "== adversarial kernels"
+    bash "$root/bench/gpu/adversarial.sh" 2>&1 | tee "$out/adversarial.txt"
+  fi
   echo "== cuBLAS baselines"
   $cli survey --backend cuda --problem gemm_square --problem gemm_tall_skinny --problem gemm_bf16 --shape-set training 2>&1 | tail -8
   # Each search: at most SEARCH_S seconds (checked between steps) or BUDGET evaluations.

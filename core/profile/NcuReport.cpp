@@ -77,7 +77,7 @@ std::string diagnose(const NcuKernelProfile& k) {
   if (mem >= 60 && mem >= sm) {
     s << "Memory-bound: " << percent(mem) << " of the memory speed of light";
     if (k.dramPct) s << " (DRAM " << percent(*k.dramPct);
-    if (k.dramGBs) s << (k.dramPct ? ", " : " (") << int(*k.dramGBs / 1e9) << " GB/s";
+    if (k.dramGBs) s << (k.dramPct ? ", " : " (") << int(*k.dramGBs) << " GB/s";
     if (k.dramPct || k.dramGBs) s << ")";
     s << ".";
     if (k.dramPct && *k.dramPct >= 80)

@@ -22,6 +22,7 @@ int runShowCommand(const std::vector<std::string>& args);
 int runExportCommand(const std::vector<std::string>& args);
 int runSteerCommand(const std::vector<std::string>& args);
 int runProfileCommand(const std::vector<std::string>& args);
+int runSanitizeCommand(const std::vector<std::string>& args);
 
 // A session's search tree, and its search configuration (InputError naming `file` when the
 // session holds no search or a damaged one).

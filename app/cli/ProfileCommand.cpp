@@ -9,11 +9,9 @@
 
 #include "CliSupport.h"
 #include "Commands.h"
-#include "backend/CudaToolkit.h"
+#include "ToolRun.h"
 #include "backend/LaunchPlan.h"
 #include "eval/EvaluatorSetup.h"
-#include "eval/Sandbox.h"
-#include "problem/ProblemLibrary.h"
 #include "profile/NcuReport.h"
 
 namespace kevo::cli {
@@ -22,34 +20,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// --ncu, $KEVO_NCU, the CUDA toolkit's bin/, then PATH.
-std::optional<fs::path> findNcu(const std::optional<std::string>& given) {
-  if (given) return fs::path(*given);
-  if (const char* env = std::getenv("KEVO_NCU"); env && *env) return fs::path(env);
-  if (auto toolkit = backend::findCudaToolkit(); toolkit && fs::exists(toolkit->home / "bin/ncu"))
-    return toolkit->home / "bin/ncu";
-  if (const char* path = std::getenv("PATH")) {
-    std::istringstream dirs(path);
-    for (std::string dir; std::getline(dirs, dir, ':');)
-      if (!dir.empty() && fs::exists(fs::path(dir) / "ncu")) return fs::path(dir) / "ncu";
-  }
-  return std::nullopt;
-}
-
 // The sandbox layers a profiling run leaves out, found by trying each on an H100 with ncu
 // 2025.3: Nsight Compute's injected library opens files outside the worker's temp dir (Landlock
 // stops it: "Failed to prepare kernel for profiling") and maps new code (the
 // no-new-executable-memory filter stops it). The rest stays: user nobody, its own network
 // namespace, the seccomp filter, limits, no_new_privs, not dumpable.
 const char* const kDefaultRelax = "landlock,exec_memory";
-
-std::vector<std::string> splitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream s(text);
-  for (std::string item; std::getline(s, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 std::string optionalText(const std::optional<double>& v, int decimals, const char* unit) {
   return v ? formatFixed(*v, decimals) + unit : "-";
@@ -62,64 +38,20 @@ int runProfileCommand(const std::vector<std::string>& argv) {
             {"problem", "source", "node", "shape-set", "seed", "ncu", "relax", "launches",
              "timeout", "report-out"},
             {"json", "best"});
-  // What to profile: a session's node, or a file for a problem.
-  std::string source, label;
-  std::vector<std::string> flags;
-  problem::Problem problem;
-  if (!args.positional().empty()) {
-    std::string file = args.positional()[0];
-    if (!fs::exists(file)) throw InputError(file + ": no such session file");
-    auto store = store::SessionStore::open(file, store::OpenMode::ReadOnly);
-    search::SearchConfig config = loadConfig(store, file);
-    if (config.backend != "cuda")
-      throw InputError(file + ": a " + config.backend +
-                       " session; Nsight Compute profiles CUDA kernels only");
-    search::SearchTree tree = loadTree(store);
-    int64_t id = 0;
-    if (args.flag("best")) {
-      auto best = tree.best();
-      if (!best) throw InputError(file + ": no correct kernel in this session yet");
-      id = *best;
-    } else if (auto n = args.value("node")) {
-      id = std::stoll(*n);
-      if (!tree.contains(id)) throw InputError(file + ": no node " + *n);
-    } else {
-      throw UsageError("profile FILE needs --node N or --best");
-    }
-    source = tree.at(id).source;
-    flags = tree.at(id).flags;
-    label = "node " + std::to_string(id);
-    problem = problem::loadProblem(problem::resolveProblemDir(config.problem));
-  } else {
-    auto problemArg = args.value("problem");
-    auto sourceArg = args.value("source");
-    if (!problemArg || !sourceArg)
-      throw UsageError("profile needs --problem ID --source FILE.cu, or a session FILE --node N");
-    problem = problem::loadProblem(problem::resolveProblemDir(*problemArg));
-    source = readTextFile(*sourceArg);
-    label = fs::path(*sourceArg).filename().string();
-  }
-  // The problem's own CUDA baseline or reference is profiled as what it is: trusted, linked
-  // with the libraries its spec names (cuBLAS).
-  eval::KernelRole role = eval::KernelRole::Candidate;
-  if (problem.baselineCuda && readTextFile(problem.baselineCuda->source.string()) == source)
-    role = eval::KernelRole::Baseline;
-  else if (problem.referenceCuda && readTextFile(problem.referenceCuda->source.string()) == source)
-    role = eval::KernelRole::Reference;
+  ToolTarget target = resolveToolTarget(args, "profile");
+  const problem::Problem& problem = target.problem;
+  const std::string& source = target.source;
+  const std::string& label = target.label;
   std::string shapeSet = args.value("shape-set").value_or(
       problem.findShapeSet("training") ? "training" : problem.shapeSets.front().name);
 
-  auto ncu = findNcu(args.value("ncu"));
-  if (!ncu || !fs::exists(*ncu))
+  auto ncu = findCudaTool("ncu", args.value("ncu"), "KEVO_NCU");
+  if (!ncu)
     throw std::runtime_error(
         "Nsight Compute (ncu) was not found (--ncu PATH, $KEVO_NCU, the CUDA toolkit's bin/, "
         "PATH); without it `kevo-cli eval --backend cuda` still shows ptxas's kernel resources "
         "and the roofline");
-  std::vector<std::string> relax = splitList(args.value("relax").value_or(kDefaultRelax));
-  for (const auto& layer : relax)
-    if (!eval::isRelaxableLayer(layer))
-      throw UsageError("--relax: no sandbox layer \"" + layer +
-                       "\" (network, user, landlock, seccomp, exec_memory)");
+  std::vector<std::string> relax = relaxedLayers(args, kDefaultRelax);
   // The first call's launches: every kernel of a launch plan once; a library-form kernel's
   // first launches.
   size_t planLaunches = backend::parseLaunchPlan(source).launches.size();
@@ -162,8 +94,8 @@ int runProfileCommand(const std::vector<std::string>& argv) {
   options.shapeSets = {shapeSet};
   options.timing = false;  // correctness only: ncu replays each kernel many times anyway
   options.timeBaseline = false;
-  options.role = role;
-  options.extraFlags = flags;
+  options.role = target.role;
+  options.extraFlags = target.flags;
   options.callTimeoutSeconds = 300;
   if (auto t = args.value("timeout")) options.callTimeoutSeconds = std::stod(*t);
   if (auto seed = args.value("seed")) options.seed = std::stoull(*seed);

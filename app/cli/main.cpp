@@ -46,6 +46,8 @@ usage: kevo-cli <command> [options]
   bench harness [--problem ID]... [--evals N] [--backend cpu|cuda] [--json]
   profile --problem P --source F | FILE --node N|--best
                   [--shape-set S] [--json]   one CUDA kernel under Nsight Compute (ncu)
+  sanitize --problem P --source F | FILE --node N|--best|--finalists K
+                  [--tool memcheck,racecheck,initcheck] [--json]   compute-sanitizer
                                           evaluation overhead and evaluations per minute
 
 exit codes: 0 ok, 1 a verdict or check is not ok, 2 usage, 3 bad input file,
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
     if (command == "export") return runExportCommand(rest);
     if (command == "steer") return runSteerCommand(rest);
     if (command == "profile") return runProfileCommand(rest);
+    if (command == "sanitize") return runSanitizeCommand(rest);
     std::cerr << "kevo-cli: unknown command \"" << command << "\"\n\n" << kUsage;
     return kExitUsage;
   } catch (const UsageError& e) {

@@ -8,6 +8,8 @@
 #                            evaluation phase by phase, and one short search
 #   bench/gpu/run.sh profile GPU probe, kevo-cli profile (Nsight Compute) under each sandbox
 #                            relaxation, on a recipe and on a cuBLAS kernel
+#   bench/gpu/run.sh sanitize GPU probe, kevo-cli sanitize on clean, wild-write and racy
+#                            kernels and on a short search's finalists
 # The Kevo binaries are built on the developer machine and carried in .devcarry/ (bin/ and
 # lib/ with the two shared libraries the GPU image lacks); see bench/gpu/README.md.
 set -u
@@ -100,6 +102,21 @@ for k in j["kernels"]: print(k["kernel"], k["memory_sol_pct"], k["dram_pct"], k[
     --report-out "$out/ncu_softmax.csv" 2>&1 | tail -20
   timeout 200 $cli profile --problem gemm_square --source "$root/resources/problems/gemm_square/baseline.cu" \
     --report-out "$out/ncu_gemm.csv" 2>&1 | tail -20
+fi
+if [[ $mode == sanitize ]]; then
+  # kevo-cli sanitize (compute-sanitizer): a clean naive kernel, a wild write (memcheck), a
+  # shared-memory race (racecheck), and a short search's finalists.
+  compute-sanitizer --version | tail -1
+  echo "== clean: add_relu baseline, all three tools"
+  timeout 150 $cli sanitize --problem add_relu --source "$root/resources/problems/add_relu/baseline.cu" 2>&1 | tail -8
+  echo "== memcheck on a wild write (expect errors)"
+  timeout 100 $cli sanitize --problem add_relu --source "$root/tests/kernels/cuda/crash_illegal_address.cu" --tool memcheck 2>&1 | tail -10
+  echo "== racecheck on a missing __syncthreads (expect a hazard)"
+  timeout 100 $cli sanitize --problem add_relu --source "$root/tests/kernels/cuda-sanitize/shared_race.cu" --tool racecheck 2>&1 | tail -10
+  echo "== a session's finalists"
+  $cli search --backend cuda --problem softmax --shape-set training --budget 6 --seed 2 \
+    -o /tmp/sanitize_softmax.kevo --replace > /dev/null 2>&1
+  timeout 200 $cli sanitize /tmp/sanitize_softmax.kevo --finalists 2 --tool memcheck,racecheck 2>&1 | tail -10
 fi
 if [[ $mode == bench ]]; then
   echo "== cuBLAS as the sandboxed worker sees it"

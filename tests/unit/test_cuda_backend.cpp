@@ -14,6 +14,7 @@
 #include "backend/ResourceUsage.h"
 #include "gpu/HarnessKernelsPtx.h"
 #include "profile/NcuReport.h"
+#include "profile/SanitizerReport.h"
 #include "problem/ProblemLibrary.h"
 #include "search/NodeEvaluator.h"
 #include "synth/Recipe.h"
@@ -268,6 +269,45 @@ class CudaBackendTest : public QObject {
                e.what());
     }
     QVERIFY_THROWS_EXCEPTION(std::runtime_error, profile::parseNcuCsv(""));
+  }
+
+  // compute-sanitizer's log (the format of 2025.x): the summary's count and the first errors
+  // with where they happened; the host backtrace (the harness's frames) is left out.
+  void sanitizerLogBecomesAReport() {
+    const std::string dirty =
+        "========= COMPUTE-SANITIZER\n"
+        "========= Invalid __global__ write of size 4 bytes\n"
+        "=========     at wild+0x90\n"
+        "=========     by thread (3,0,0) in block (0,0,0)\n"
+        "=========     Address 0x7f0000000000 is out of bounds\n"
+        "=========     Saved host backtrace up to driver entry point at kernel launch time\n"
+        "=========         Host Frame: cuLaunchKernel [0x2f2b] in libcuda.so.1\n"
+        "=========\n"
+        "========= Invalid __global__ write of size 4 bytes\n"
+        "=========     at wild+0x90\n"
+        "========= ERROR SUMMARY: 32 errors\n";
+    auto r = profile::parseSanitizerLog("memcheck", dirty);
+    QCOMPARE(r.errorCount, 32);
+    QVERIFY(!r.clean());
+    QCOMPARE(int(r.errors.size()), 2);
+    QCOMPARE(QString::fromStdString(r.errors[0].what),
+             QString("Invalid __global__ write of size 4 bytes"));
+    QCOMPARE(int(r.errors[0].details.size()), 3);
+    QCOMPARE(QString::fromStdString(r.errors[0].details[1]),
+             QString("by thread (3,0,0) in block (0,0,0)"));
+    auto clean = profile::parseSanitizerLog(
+        "racecheck",
+        "========= COMPUTE-SANITIZER\n========= RACECHECK SUMMARY: 0 hazards displayed (0 "
+        "errors, 0 warnings)\n========= ERROR SUMMARY: 0 errors\n");
+    QVERIFY(clean.clean());
+    QVERIFY(clean.errors.empty());
+    // No summary: the sanitizer itself failed, and its last words are quoted.
+    try {
+      profile::parseSanitizerLog("initcheck", "========= Error: Target application terminated\n");
+      QFAIL("a log without a summary was accepted");
+    } catch (const std::runtime_error& e) {
+      QVERIFY(std::string(e.what()).find("Target application terminated") != std::string::npos);
+    }
   }
 
   void brokenKernelReportsItsLineAndIsCached() {

@@ -41,9 +41,18 @@ SanitizeRun runTool(const fs::path& sanitizer, const std::string& tool, const To
   eval::EvaluatorConfig config = eval::evaluatorConfigFor("cuda", cpu);
   // API errors are not reported: the worker checks every driver call itself, and its own
   // probing calls (pinning, module loads with a fallback) may fail by design.
-  config.profilerWrapper = {sanitizer.string(), "--tool",          tool,
-                            "--log-file",       log.string(),      "--print-limit",
-                            "20",               "--report-api-errors", "no"};
+  // Device backtraces only: the host frames are the worker's own.
+  config.profilerWrapper = {sanitizer.string(),
+                            "--tool",
+                            tool,
+                            "--log-file",
+                            log.string(),
+                            "--print-limit",
+                            "20",
+                            "--report-api-errors",
+                            "no",
+                            "--show-backtrace",
+                            "device"};
   config.sandboxRelax = relax;
   eval::Evaluator evaluator(config);
   eval::EvalOptions options;

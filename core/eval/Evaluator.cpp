@@ -652,8 +652,8 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
         r.detail = f.detail;
         r.mismatch = f.mismatch;
       }
-      // A profiler writes its report after the worker exits: it gets minutes for that.
-      cand.worker().shutdown(profiled ? 300 : 0.1);
+      // A profiler writes its report after the worker exits: it gets a minute for that.
+      cand.worker().shutdown(profiled ? 60 : 0.1);
       result.stdoutTail = cand.worker().stdoutTail();
       result.stderrTail = cand.worker().stderrTail();
       checkSeconds = cand.checkSeconds();

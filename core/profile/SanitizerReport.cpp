@@ -14,7 +14,10 @@ constexpr size_t kDetailsKept = 4;
 }  // namespace
 
 SanitizerReport parseSanitizerLog(const std::string& tool, const std::string& log) {
+  // memcheck and initcheck end with an ERROR SUMMARY; racecheck with a RACECHECK SUMMARY.
   static const std::regex summary(R"(ERROR SUMMARY: (\d+) errors?)");
+  static const std::regex raceSummary(
+      R"(RACECHECK SUMMARY: \d+ hazards? displayed \((\d+) errors?, \d+ warnings?\))");
   SanitizerReport r;
   r.tool = tool;
   bool sawSummary = false;
@@ -27,13 +30,13 @@ SanitizerReport parseSanitizerLog(const std::string& tool, const std::string& lo
     if (line.rfind(prefix, 0) != 0) continue;
     std::string body = line.substr(prefix.size());
     std::smatch m;
-    if (std::regex_search(body, m, summary)) {
+    if (std::regex_search(body, m, summary) || std::regex_search(body, m, raceSummary)) {
       r.errorCount = std::stoi(m[1]);
       sawSummary = true;
       continue;
     }
     if (body.empty() || body.find("COMPUTE-SANITIZER") != std::string::npos ||
-        body.rfind("RACECHECK SUMMARY", 0) == 0 || body.rfind("Target application", 0) == 0 ||
+        body.rfind("Target application", 0) == 0 ||
         body.rfind("LEAK SUMMARY", 0) == 0)
       continue;
     if (body[0] == ' ') {
@@ -52,7 +55,7 @@ SanitizerReport parseSanitizerLog(const std::string& tool, const std::string& lo
   if (!sawSummary) {
     std::string last;
     for (const auto& l : tail) last += "\n  " + l;
-    throw std::runtime_error("compute-sanitizer (" + tool + ") printed no ERROR SUMMARY" +
+    throw std::runtime_error("compute-sanitizer (" + tool + ") printed no summary" +
                              (last.empty() ? std::string(" (its log is empty)") : ":" + last));
   }
   return r;

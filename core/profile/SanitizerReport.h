@@ -21,8 +21,8 @@ struct SanitizerReport {
   nlohmann::json toJson() const;
 };
 
-// Throws std::runtime_error, quoting the log's last lines, when it has no ERROR SUMMARY (the
-// sanitizer itself failed).
+// Throws std::runtime_error, quoting the log's last lines, when it has no ERROR SUMMARY (nor
+// racecheck's RACECHECK SUMMARY): the sanitizer itself failed.
 SanitizerReport parseSanitizerLog(const std::string& tool, const std::string& log);
 
 }  // namespace kevo::profile

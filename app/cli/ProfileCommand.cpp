@@ -13,6 +13,7 @@
 #include "backend/LaunchPlan.h"
 #include "eval/EvaluatorSetup.h"
 #include "profile/NcuReport.h"
+#include "store/NodeProfiles.h"
 
 namespace kevo::cli {
 
@@ -37,7 +38,8 @@ int runProfileCommand(const std::vector<std::string>& argv) {
   Args args(argv,
             {"problem", "source", "node", "shape-set", "seed", "ncu", "relax", "launches",
              "timeout", "report-out"},
-            {"json", "best"});
+            {"json", "best", "quiet"});
+  bool quiet = args.flag("quiet");  // store in the session only (a search's own profile)
   ToolTarget target = resolveToolTarget(args, "profile");
   const problem::Problem& problem = target.problem;
   const std::string& source = target.source;
@@ -99,7 +101,7 @@ int runProfileCommand(const std::vector<std::string>& argv) {
   options.callTimeoutSeconds = 300;
   if (auto t = args.value("timeout")) options.callTimeoutSeconds = std::stod(*t);
   if (auto seed = args.value("seed")) options.seed = std::stoull(*seed);
-  if (!args.flag("json"))
+  if (!args.flag("json") && !quiet)
     std::cerr << "profiling " << label << " on " << problem.id << "/" << shapeSet << " with "
               << ncu->string() << " (the call runs many times over; this takes a while)\n";
   eval::EvaluationResult result = evaluator.evaluate(problem, source, label, options);
@@ -125,7 +127,30 @@ int runProfileCommand(const std::vector<std::string>& argv) {
   }
   kernels = std::move(distinct);
 
-  if (args.flag("json")) {
+  nlohmann::json kernelList = nlohmann::json::array();
+  for (const auto& k : kernels) kernelList.push_back(k.toJson());
+  // A session's node keeps its profile: the workbench's Profile tab shows it.
+  if (!target.sessionFile.empty() && profileError.empty()) {
+    auto store = store::SessionStore::open(target.sessionFile);
+    store::StoredEvaluation e;
+    e.problemId = problem.id;
+    e.backend = "cuda";
+    e.role = store::kProfileRole;
+    e.label = label;
+    e.source = source;
+    e.sourceHash = result.build.key;
+    e.verdict = eval::verdictName(result.verdict);
+    e.result = {{"tool", "ncu"},
+                {"shape_set", shapeSet},
+                {"verdict", e.verdict},
+                {"detail", result.detail},
+                {"sandbox", result.sandbox},
+                {"kernels", kernelList}};
+    store.addEvaluation(e);
+  }
+  if (quiet) {
+    if (!profileError.empty()) throw std::runtime_error(profileError);
+  } else if (args.flag("json")) {
     nlohmann::json out = {{"problem", problem.id},
                           {"label", label},
                           {"shape_set", shapeSet},
@@ -134,8 +159,7 @@ int runProfileCommand(const std::vector<std::string>& argv) {
                           {"ncu", ncu->string()},
                           {"sandbox", result.sandbox},
                           {"error", profileError},
-                          {"kernels", nlohmann::json::array()}};
-    for (const auto& k : kernels) out["kernels"].push_back(k.toJson());
+                          {"kernels", kernelList}};
     printJson(out);
   } else {
     std::cout << problem.id << " | " << label << " | " << shapeSet << " | verdict "

@@ -14,6 +14,7 @@
 #include "eval/EvaluatorSetup.h"
 #include "problem/ProblemLibrary.h"
 #include "profile/SanitizerReport.h"
+#include "store/NodeProfiles.h"
 
 namespace kevo::cli {
 
@@ -103,9 +104,16 @@ int runSanitizeCommand(const std::vector<std::string>& argv) {
     ok.resize(std::min(ok.size(), size_t(std::max(1, std::stoi(*k)))));
     if (ok.empty()) throw InputError(file + ": no correct kernel in this session yet");
     problem::Problem problem = problem::loadProblem(problem::resolveProblemDir(config.problem));
-    for (const auto* n : ok)
-      targets.push_back({problem, n->source, "node " + std::to_string(n->id), n->flags,
-                         eval::KernelRole::Candidate});
+    for (const auto* n : ok) {
+      ToolTarget t;
+      t.problem = problem;
+      t.source = n->source;
+      t.label = store::profileLabel(n->id);
+      t.flags = n->flags;
+      t.sessionFile = file;
+      t.nodeId = n->id;
+      targets.push_back(std::move(t));
+    }
   } else {
     targets.push_back(resolveToolTarget(args, "sanitize"));
   }

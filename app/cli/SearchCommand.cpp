@@ -10,6 +10,7 @@
 
 #include "CliSupport.h"
 #include "Commands.h"
+#include "ToolRun.h"
 #include "eval/Evaluator.h"
 #include "hw/GpuHardware.h"
 #include "problem/ProblemLibrary.h"
@@ -105,11 +106,34 @@ nlohmann::json treeJson(const search::SearchTree& tree) {
 
 }  // namespace
 
+namespace {
+
+// A CUDA search's best node, profiled with Nsight Compute when it is installed and stored in
+// the session (the workbench's Profile tab shows it). A failure here is a note, not the
+// search's failure.
+void profileBest(const std::string& file, bool json) {
+  if (!findCudaTool("ncu", std::nullopt, "KEVO_NCU")) {
+    if (!json) std::cerr << "no Nsight Compute (ncu) here: the best node was not profiled\n";
+    return;
+  }
+  if (!json)
+    std::cerr << "profiling the best node with Nsight Compute (kevo-cli profile " << file
+              << " --best; --no-profile skips this)...\n";
+  try {
+    runProfileCommand({file, "--best", "--quiet"});
+    if (!json) std::cerr << "profile stored in the session\n";
+  } catch (const std::exception& e) {
+    std::cerr << "the best node could not be profiled: " << e.what() << "\n";
+  }
+}
+
+}  // namespace
+
 int runSearchCommand(const std::vector<std::string>& argv) {
   Args args(argv,
             {"problem", "policy", "budget", "seed", "batch", "operator", "time-limit", "plateau",
              "shape-set", "o", "output", "resume", "backend"},
-            {"json", "replace"});
+            {"json", "replace", "no-profile"});
   if (!args.positional().empty())
     throw UsageError("unexpected argument \"" + args.positional()[0] + "\"");
   auto number = [&](const char* name, double fallback) {
@@ -263,6 +287,8 @@ int runSearchCommand(const std::vector<std::string>& argv) {
     std::cout << "\nsession: " << file << "  (kevo-cli show " << file << " --tree; kevo-cli export "
               << file << " --best -o best.cpp)\n";
   }
+  if (config.backend == "cuda" && runner.tree().best() && !args.flag("no-profile"))
+    profileBest(file, json);
   return runner.tree().best() ? kExitOk : kExitVerdict;
 }
 

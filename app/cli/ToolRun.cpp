@@ -7,6 +7,7 @@
 #include "backend/CudaToolkit.h"
 #include "eval/Sandbox.h"
 #include "problem/ProblemLibrary.h"
+#include "store/NodeProfiles.h"
 
 namespace kevo::cli {
 
@@ -36,7 +37,9 @@ ToolTarget resolveToolTarget(const Args& args, const std::string& tool) {
     }
     t.source = tree.at(id).source;
     t.flags = tree.at(id).flags;
-    t.label = "node " + std::to_string(id);
+    t.label = store::profileLabel(id);
+    t.sessionFile = file;
+    t.nodeId = id;
     t.problem = problem::loadProblem(problem::resolveProblemDir(config.problem));
   } else {
     auto problemArg = args.value("problem");

@@ -18,6 +18,8 @@ struct ToolTarget {
   problem::Problem problem;
   std::string source, label;
   std::vector<std::string> flags;
+  std::string sessionFile;  // when the kernel is a session's node
+  int64_t nodeId = 0;
   // The problem's own CUDA baseline or reference runs as what it is: trusted, linked with the
   // libraries its spec names (cuBLAS).
   eval::KernelRole role = eval::KernelRole::Candidate;

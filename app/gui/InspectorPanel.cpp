@@ -82,6 +82,12 @@ InspectorPanel::InspectorPanel(const NodeTableModel& nodes, QWidget* parent)
   bottleneck_ = new QLabel;
   bottleneck_->setWordWrap(true);
   profileLayout->addWidget(bottleneck_);
+  ncu_ = new QLabel;
+  ncu_->setObjectName("ncuProfile");
+  ncu_->setWordWrap(true);
+  ncu_->setTextFormat(Qt::RichText);
+  ncu_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  profileLayout->addWidget(ncu_);
   connect(rooflineShapeSet_, &QComboBox::currentIndexChanged, this, [this] {
     if (shown_)
       if (const auto* n = nodes_.node(*shown_)) fillProfile(*n);
@@ -301,6 +307,61 @@ void InspectorPanel::fillProfile(const search::SearchNode& n) {
   bottleneck_->setText(n.summary.contains(shape)
                            ? QString::fromStdString(n.summary[shape].value("explanation", ""))
                            : QString("No profile: the node has no successful evaluation."));
+  fillNcu(n);
+}
+
+namespace {
+
+QString percentText(const nlohmann::json& v) {
+  return v.is_number() ? QString::number(v.get<double>(), 'f', 1) + "%" : QString("-");
+}
+
+}  // namespace
+
+void InspectorPanel::fillNcu(const search::SearchNode& n) {
+  auto it = ncuProfiles_.find(n.id);
+  if (it == ncuProfiles_.end()) {
+    ncu_->setVisible(backend_ == "cuda");
+    ncu_->setText(QString("<i>No Nsight Compute profile of this node yet: <code>kevo-cli profile "
+                          "%1 --node %2</code> (a CUDA search profiles its best node itself "
+                          "when ncu is installed).</i>")
+                      .arg(sessionFile_.isEmpty() ? QString("FILE") : sessionFile_.toHtmlEscaped())
+                      .arg(n.id));
+    return;
+  }
+  const nlohmann::json& p = it->second;
+  QString h = QString("<b>Nsight Compute</b> (%1 shape set, %2; the call's verdict: %3)")
+                  .arg(html(p.value("shape_set", "")), html(p.value("created_at", "")),
+                       html(p.value("verdict", "")));
+  for (const auto& k : p.value("kernels", nlohmann::json::array())) {
+    h += "<br>kernel <b>" + html(k.value("kernel", "")) + "</b> grid " + html(k.value("grid", "")) +
+         " block " + html(k.value("block", "")) + ": memory SOL " +
+         percentText(k["memory_sol_pct"]) + ", compute SOL " + percentText(k["compute_sol_pct"]) +
+         ", DRAM " + percentText(k["dram_pct"]);
+    if (k["dram_gbs"].is_number())
+      h += QString(" (%1 GB/s)").arg(k["dram_gbs"].get<double>(), 0, 'f', 0);
+    h += ", occupancy " + percentText(k["achieved_occupancy_pct"]) + " of " +
+         percentText(k["theoretical_occupancy_pct"]);
+    if (k["registers_per_thread"].is_number())
+      h += QString(", %1 registers/thread").arg(k["registers_per_thread"].get<double>());
+    if (k["shared_bytes_per_block"].is_number())
+      h += QString(", %1 B shared/block").arg(k["shared_bytes_per_block"].get<double>());
+    QStringList stalls;
+    for (const auto& s : k.value("stalls", nlohmann::json::array()))
+      if (stalls.size() < 3)
+        stalls << html(s.value("reason", "")) + " " +
+                      QString::number(s.value("cycles_per_issue", 0.0), 'f', 1);
+    if (!stalls.isEmpty()) h += "; stalls (cycles per instruction): " + stalls.join(", ");
+    h += "<br><i>" + html(k.value("diagnosis", "")) + "</i>";
+  }
+  ncu_->setVisible(true);
+  ncu_->setText(h);
+}
+
+void InspectorPanel::setNcuProfiles(const store::NodeProfiles& profiles) {
+  ncuProfiles_ = profiles;
+  if (shown_)
+    if (const auto* n = nodes_.node(*shown_)) fillNcu(*n);
 }
 
 }  // namespace kevo::app

@@ -1,7 +1,8 @@
 // The inspector of the selected node: Source (with compile diagnostics), Diff (against its
 // parent, a chosen node, or the pinned baseline), Context (memory operator, the nodes it drew
 // on, the diagnosis, the synthesizer's input), Evaluation (verdict and the per shape set
-// table), Profile (roofline with this node, its parent, the best and the baseline).
+// table), Profile (roofline with this node, its parent, the best and the baseline, and the
+// node's Nsight Compute profile when the session holds one).
 #pragma once
 
 #include <QTabWidget>
@@ -11,6 +12,7 @@
 #include "backend/CompileDiagnostic.h"
 #include "hw/HardwareInfo.h"
 #include "search/SearchNode.h"
+#include "store/NodeProfiles.h"
 
 class QLabel;
 class QTextBrowser;
@@ -40,6 +42,9 @@ class InspectorPanel : public QTabWidget {
   void setCompareWith(std::optional<int64_t> id);  // the diff's left side (default: parent)
   void setPinnedBaseline(int64_t id);              // 0: the problem's baseline
   void setDiagnostics(int64_t nodeId, const std::vector<backend::CompileDiagnostic>& d);
+  // The session's Nsight Compute profiles by node; the shown node's appears under its roofline.
+  void setNcuProfiles(const store::NodeProfiles& profiles);
+  void setSessionFile(const QString& file) { sessionFile_ = file; }
   std::optional<int64_t> shownNode() const { return shown_; }
 
  signals:
@@ -51,6 +56,7 @@ class InspectorPanel : public QTabWidget {
   void fillContext(const search::SearchNode& n);
   void fillEvaluation(const search::SearchNode& n);
   void fillProfile(const search::SearchNode& n);
+  void fillNcu(const search::SearchNode& n);
 
   const NodeTableModel& nodes_;
   hw::HardwareInfo hardware_;
@@ -67,6 +73,9 @@ class InspectorPanel : public QTabWidget {
   widgets::RooflineChart* roofline_;
   QComboBox* rooflineShapeSet_;
   QLabel* bottleneck_;
+  QLabel* ncu_;
+  store::NodeProfiles ncuProfiles_;
+  QString sessionFile_;
 };
 
 }  // namespace kevo::app

@@ -65,6 +65,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), nodeModel_(this),
   connect(&controller_, &SessionController::sessionClosed, this, &MainWindow::onSessionClosed);
   connect(&controller_, &SessionController::nodeAdded, this, &MainWindow::onNodeAdded);
   connect(&controller_, &SessionController::nodeUpdated, this, &MainWindow::onNodeUpdated);
+  connect(&controller_, &SessionController::profilesLoaded, inspector_,
+          &InspectorPanel::setNcuProfiles);
   connect(&controller_, &SessionController::errorOccurred, this, &MainWindow::error);
   connect(&controller_, &SessionController::logMessage, this,
           [this](const QString& m) { log_->appendPlainText(m); });
@@ -366,6 +368,7 @@ void MainWindow::onSessionOpened(const QString& file,
   nodeModel_.reset(nodes);
   inspector_->setHardware(controller_.hardware());
   inspector_->setBackend(controller_.config().backend);
+  inspector_->setSessionFile(file);
   inspector_->setPinnedBaseline(0);
   std::vector<widgets::TreeNodeVisual> visuals;
   for (const auto& n : nodes) visuals.push_back(visual(n));

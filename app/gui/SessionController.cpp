@@ -114,8 +114,10 @@ bool SessionController::open(const QString& file) {
   close();
   file_ = file;
   std::vector<search::SearchNode> nodes;
+  store::NodeProfiles profiles;
   try {
     auto reader = store::SessionStore::open(file.toStdString(), store::OpenMode::ReadOnly);
+    profiles = store::latestNodeProfiles(reader);
     auto text = reader.meta("search_config");
     if (!text)
       throw std::runtime_error(file.toStdString() +
@@ -138,6 +140,8 @@ bool SessionController::open(const QString& file) {
   }
   open_ = true;
   emit sessionOpened(file_, nodes);
+  knownProfiles_ = profiles;
+  emit profilesLoaded(profiles);
   // Another process may be writing it: follow until this window runs it itself.
   followTimer_.start();
   return true;
@@ -269,17 +273,25 @@ void SessionController::pollFile() {
       &pollWorker_,
       [this, file] {
         std::vector<search::SearchNode> nodes;
+        store::NodeProfiles profiles;
+        bool read = false;
         try {
           auto reader = store::SessionStore::open(file.toStdString(), store::OpenMode::ReadOnly);
           for (const auto& j : reader.nodes()) nodes.push_back(search::SearchNode::fromJson(j));
+          profiles = store::latestNodeProfiles(reader);
+          read = true;
         } catch (const std::exception&) {
           // Mid-write or gone: try again next tick.
         }
         QMetaObject::invokeMethod(
             this,
-            [this, file, nodes] {
+            [this, file, nodes, profiles, read] {
               polling_ = false;
               if (file != file_ || engine_) return;
+              if (read && profiles != knownProfiles_) {
+                knownProfiles_ = profiles;
+                emit profilesLoaded(profiles);
+              }
               for (const auto& n : nodes) {
                 std::string state = std::string(search::nodeStatusName(n.status)) + n.verdict +
                                     (n.pinned ? "p" : "");

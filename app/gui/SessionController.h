@@ -17,6 +17,7 @@
 #include "problem/Problem.h"
 #include "search/SearchNode.h"
 #include "search/SearchRunner.h"
+#include "store/NodeProfiles.h"
 
 namespace kevo::app {
 
@@ -57,6 +58,9 @@ class SessionController : public QObject {
   void sessionClosed();
   void nodeAdded(const kevo::search::SearchNode& node);
   void nodeUpdated(const kevo::search::SearchNode& node);
+  // The Nsight Compute profiles stored in the session (kevo-cli profile FILE --node N), on open
+  // and whenever the file changes.
+  void profilesLoaded(const kevo::store::NodeProfiles& profiles);
   void steeringApplied(const QString& message);
   void runStateChanged(bool running);
   void runFinished(const QString& reason);
@@ -66,6 +70,7 @@ class SessionController : public QObject {
  private:
   void publishFromEngine(const search::SearchEvent& e);
   void pollFile();
+  store::NodeProfiles knownProfiles_;
   bool buildEngine(bool create);
 
   QString file_;

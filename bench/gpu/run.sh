@@ -51,7 +51,7 @@ PY
   [[ -n ${SKIP_SEARCH:-} ]] && exit 0
   for p in add_relu softmax gemm_square; do
     $cli search --backend cuda --problem $p --shape-set training --budget 8 --seed 1 \
-      -o "$out/search_$p.kevo" --replace 2>&1 | tail -12
+      -o "$out/search_$p.kevo" --replace 2>&1 | tail -14
   done
 fi
 if [[ $mode == perf ]]; then
@@ -134,7 +134,7 @@ if [[ $mode == bench ]]; then
   for p in ${PROBLEMS:-add_relu gelu bias_gelu row_sum row_max softmax log_softmax layernorm rmsnorm bucketize feature_hash jagged_pad embedding_bag dlrm_interaction gemm_tall_skinny gemm_square layernorm_bf16 rmsnorm_bf16 gemm_bf16}; do
     s=$(date +%s.%N)
     $cli search --backend cuda --problem $p --shape-set training --budget ${BUDGET:-40} \
-      --time-limit ${SEARCH_S:-16} --seed 1 -o "/tmp/search_$p.kevo" --replace --json \
+      --time-limit ${SEARCH_S:-16} --seed 1 -o "/tmp/search_$p.kevo" --replace --json --no-profile \
       > "/tmp/search_$p.json" 2> "/tmp/search_$p.err"
     rc=$?
     python3 "$root/bench/gpu/summarize_search.py" "$p" "/tmp/search_$p.kevo" "$rc" \

@@ -23,7 +23,7 @@ struct StoredEvaluation {  // NOLINT(bugprone-exception-escape)
   std::string createdAt;   // ISO-8601 UTC, set by addEvaluation if empty
   std::string problemId;
   std::string backend;     // "cpu"
-  std::string role;        // "candidate", "baseline", "reference", "canary"
+  std::string role;        // "candidate", "baseline", "reference", "canary", "profile"
   std::string label;       // free text: file name, node name
   std::string source;      // the exact source that was built
   std::string flags;       // compiler flags, one string
@@ -65,6 +65,8 @@ class SessionStore {
   // Appends one evaluation in one transaction, durable (fsync'd) on return; returns its id.
   int64_t addEvaluation(StoredEvaluation e);
   std::vector<StoredEvaluation> evaluations() const;  // ordered by id
+  // Those with this role ("profile": an Nsight Compute run on a node), ordered by id.
+  std::vector<StoredEvaluation> evaluationsWithRole(const std::string& role) const;
   std::optional<StoredEvaluation> evaluation(int64_t id) const;
 
   // The search tree (schema 2): one row per node, written when it is created and again when its

@@ -12,13 +12,18 @@
 #include <QTimer>
 #include <QtTest>
 
+#include <fstream>
+#include <sstream>
+
 #include "EvaluationTableModel.h"
 #include "InspectorPanel.h"
 #include "MainWindow.h"
 #include "NodeTableModel.h"
 #include "SyntheticObjective.h"
 #include "TestSupport.h"
+#include "profile/NcuReport.h"
 #include "search/SearchRunner.h"
+#include "store/NodeProfiles.h"
 #include "store/SessionStore.h"
 #include "synth/RulesSynthesizer.h"
 
@@ -224,6 +229,44 @@ class GuiTest : public QObject {
     QVERIFY(label);
     QVERIFY2(label->text().contains("softmax_rows: 40 registers, no spills"),
              qPrintable(label->text()));
+  }
+
+  void profileTabShowsTheNodesNsightComputeProfile() {
+    // `kevo-cli profile FILE --node N` appends a "profile" evaluation; the Profile tab shows its
+    // numbers and diagnosis (here the one ncu measured for the naive add_relu on an H100), and
+    // follows a profile written while the session is open.
+    std::string file = dir_.filePath("ncu.kevo").toStdString();
+    writeSyntheticSession(file, 3);
+    std::ifstream in(std::string(KEVO_TEST_FIXTURES_DIR) + "/ncu/add_relu_naive.csv");
+    std::stringstream csv;
+    csv << in.rdbuf();
+    nlohmann::json kernels = nlohmann::json::array();
+    for (const auto& k : profile::parseNcuCsv(csv.str())) kernels.push_back(k.toJson());
+    app::MainWindow window;
+    window.show();
+    QVERIFY(window.openSession(QString::fromStdString(file)));
+    auto best = window.nodeModel().best();
+    QVERIFY(best);
+    window.selectNode(*best);
+    auto* label = window.inspector()->findChild<QLabel*>("ncuProfile");
+    QVERIFY(label);
+    QVERIFY(!label->text().contains("Nsight Compute</b>"));
+    {
+      auto store = store::SessionStore::open(file);
+      store::StoredEvaluation e;
+      e.problemId = "add_relu";
+      e.backend = "cuda";
+      e.role = store::kProfileRole;
+      e.label = store::profileLabel(*best);
+      e.verdict = "ok";
+      e.result = {{"tool", "ncu"}, {"shape_set", "training"}, {"verdict", "ok"},
+                  {"kernels", kernels}};
+      store.addEvaluation(e);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(label->text().contains("add_relu_naive"), 10000);
+    QVERIFY2(label->text().contains("memory SOL 76.1%"), qPrintable(label->text()));
+    QVERIFY(label->text().contains("long_scoreboard"));
+    QVERIFY(label->text().contains("Memory-bound"));
   }
 
   void realSearchAndSteering() {

@@ -120,7 +120,8 @@ int runEvalCommand(const std::vector<std::string>& argv) {
       makeEvaluatorFor(args.value("backend").value_or("cpu"), machineHardware());
   std::string label = std::filesystem::path(*sourceArg).filename().string();
   eval::EvaluationResult result = evaluator.evaluate(problem, source, label, options);
-  if (auto session = args.value("session")) recordInSession(*session, result, source, flags, evaluator.config().backend);
+  if (auto session = args.value("session"))
+    recordInSession(*session, result, source, flags, evaluator.config().backend);
   if (args.flag("json"))
     printJson(result.toJson());
   else

@@ -44,8 +44,9 @@ int runProfileCommand(const std::vector<std::string>& argv) {
   const problem::Problem& problem = target.problem;
   const std::string& source = target.source;
   const std::string& label = target.label;
-  std::string shapeSet = args.value("shape-set").value_or(
-      problem.findShapeSet("training") ? "training" : problem.shapeSets.front().name);
+  std::string shapeSet =
+      args.value("shape-set")
+          .value_or(problem.findShapeSet("training") ? "training" : problem.shapeSets.front().name);
 
   auto ncu = findCudaTool("ncu", args.value("ncu"), "KEVO_NCU");
   if (!ncu)
@@ -66,29 +67,13 @@ int runProfileCommand(const std::vector<std::string>& argv) {
   fs::path log = dir / "ncu.csv";
 
   eval::EvaluatorConfig config = eval::evaluatorConfigFor("cuda", machineHardware());
-  config.profilerWrapper = {ncu->string(),
-                            "--csv",
-                            "--page",
-                            "raw",
-                            "--log-file",
-                            log.string(),
-                            "--section",
-                            "SpeedOfLight",
-                            "--section",
-                            "Occupancy",
-                            "--section",
-                            "LaunchStats",
-                            "--section",
-                            "WarpStateStats",
-                            "--metrics",
-                            "dram__bytes.sum.per_second",
-                            "--kernel-name-base",
-                            "function",
+  config.profilerWrapper = {ncu->string(), "--csv", "--page", "raw", "--log-file", log.string(),
+                            "--section", "SpeedOfLight", "--section", "Occupancy", "--section",
+                            "LaunchStats", "--section", "WarpStateStats", "--metrics",
+                            "dram__bytes.sum.per_second", "--kernel-name-base", "function",
                             // Not the worker's own flush and poison kernels.
-                            "--kernel-name",
-                            "regex:^(?!kevo_l2_flush$|kevo_fill64$)",
-                            "--launch-count",
-                            std::to_string(launches)};
+                            "--kernel-name", "regex:^(?!kevo_l2_flush$|kevo_fill64$)",
+                            "--launch-count", std::to_string(launches)};
   config.sandboxRelax = relax;
   eval::Evaluator evaluator(config);
 
@@ -140,26 +125,19 @@ int runProfileCommand(const std::vector<std::string>& argv) {
     e.source = source;
     e.sourceHash = result.build.key;
     e.verdict = eval::verdictName(result.verdict);
-    e.result = {{"tool", "ncu"},
-                {"shape_set", shapeSet},
-                {"verdict", e.verdict},
-                {"detail", result.detail},
-                {"sandbox", result.sandbox},
-                {"kernels", kernelList}};
+    e.result = {{"tool", "ncu"},           {"shape_set", shapeSet},     {"verdict", e.verdict},
+                {"detail", result.detail}, {"sandbox", result.sandbox}, {"kernels", kernelList}};
     store.addEvaluation(e);
   }
   if (quiet) {
     if (!profileError.empty()) throw std::runtime_error(profileError);
   } else if (args.flag("json")) {
-    nlohmann::json out = {{"problem", problem.id},
-                          {"label", label},
-                          {"shape_set", shapeSet},
-                          {"verdict", eval::verdictName(result.verdict)},
-                          {"detail", result.detail},
-                          {"ncu", ncu->string()},
-                          {"sandbox", result.sandbox},
-                          {"error", profileError},
-                          {"kernels", kernelList}};
+    nlohmann::json out = {
+        {"problem", problem.id},     {"label", label},
+        {"shape_set", shapeSet},     {"verdict", eval::verdictName(result.verdict)},
+        {"detail", result.detail},   {"ncu", ncu->string()},
+        {"sandbox", result.sandbox}, {"error", profileError},
+        {"kernels", kernelList}};
     printJson(out);
   } else {
     std::cout << problem.id << " | " << label << " | " << shapeSet << " | verdict "

@@ -139,8 +139,10 @@ int runSanitizeCommand(const std::vector<std::string>& argv) {
   std::vector<SanitizeRun> runs;
   for (const auto& t : targets) {
     // The smallest shape set: the tools slow every access down, and bounds errors show at any size.
-    std::string shapeSet = args.value("shape-set").value_or(
-        t.problem.findShapeSet("inference") ? "inference" : t.problem.shapeSets.front().name);
+    std::string shapeSet =
+        args.value("shape-set")
+            .value_or(t.problem.findShapeSet("inference") ? "inference"
+                                                          : t.problem.shapeSets.front().name);
     for (const auto& tool : tools) {
       if (!json) std::cerr << "  " << tool << " on " << t.label << " (" << shapeSet << ")...\n";
       runs.push_back(runTool(*sanitizer, tool, t, shapeSet, relax, cpu, timeout));
@@ -158,7 +160,7 @@ int runSanitizeCommand(const std::vector<std::string>& argv) {
     j["detail"] = r.detail;
     j["failure"] = r.failure;
     out.push_back(j);
-    std::string first = !r.failure.empty()       ? r.failure.substr(0, r.failure.find('\n'))
+    std::string first = !r.failure.empty()        ? r.failure.substr(0, r.failure.find('\n'))
                         : r.report.errors.empty() ? std::string()
                                                   : r.report.errors.front().what;
     rows.push_back({r.label, r.report.tool,
@@ -170,8 +172,8 @@ int runSanitizeCommand(const std::vector<std::string>& argv) {
   } else {
     printTable(rows);
     for (const auto& r : runs) {
-      if (!r.failure.empty()) std::cout << "\n" << r.label << " / " << r.report.tool << ": "
-                                        << r.failure << "\n";
+      if (!r.failure.empty())
+        std::cout << "\n" << r.label << " / " << r.report.tool << ": " << r.failure << "\n";
       for (const auto& e : r.report.errors) {
         std::cout << "\n" << r.label << " / " << r.report.tool << ": " << e.what << "\n";
         for (const auto& d : e.details) std::cout << "    " << d << "\n";

@@ -59,14 +59,14 @@ ToolTarget resolveToolTarget(const Args& args, const std::string& tool) {
 }
 
 std::optional<fs::path> findCudaTool(const std::string& name,
-                                     const std::optional<std::string>& given,
-                                     const char* envVar) {
+                                     const std::optional<std::string>& given, const char* envVar) {
   auto existing = [](const fs::path& p) {
     return fs::exists(p) ? std::optional<fs::path>(p) : std::nullopt;
   };
   if (given) return existing(*given);
   if (const char* env = std::getenv(envVar); env && *env) return existing(env);
-  if (auto toolkit = backend::findCudaToolkit(); toolkit && fs::exists(toolkit->home / "bin" / name))
+  if (auto toolkit = backend::findCudaToolkit();
+      toolkit && fs::exists(toolkit->home / "bin" / name))
     return toolkit->home / "bin" / name;
   if (const char* path = std::getenv("PATH")) {
     std::istringstream dirs(path);

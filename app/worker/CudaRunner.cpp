@@ -62,8 +62,7 @@ json CudaRunner::setup(uint8_t* arena, int64_t arenaBytes, const json& req) {
       for (const auto& t : set.at(kind)) {
         size_t capacity = t.at("capacity").get<size_t>();
         if (capacity == 0) continue;
-        CUresult r =
-            d_->cuMemHostRegister(arena_ + t.at("offset").get<int64_t>(), capacity, 0);
+        CUresult r = d_->cuMemHostRegister(arena_ + t.at("offset").get<int64_t>(), capacity, 0);
         if (r != kCudaSuccess && pinError_.empty()) pinError_ = d_->describe(r);
         pinned_ = pinned_ && r == kCudaSuccess;
       }
@@ -293,10 +292,10 @@ json CudaRunner::call(const json& req) {
     for (size_t o = 0; o < s.outputs.size(); ++o) {
       int64_t from = whole ? 0 : s.outputBytes[o];
       if (from < s.outputCapacity[o])
-        d_->check(d_->cuMemcpyDtoH(arena_ + s.outputOffset[o] + from,
-                                   s.outputs[o] + CUdeviceptr(from),
-                                   size_t(s.outputCapacity[o] - from)),
-                  "cuMemcpyDtoH (output)");
+        d_->check(
+            d_->cuMemcpyDtoH(arena_ + s.outputOffset[o] + from, s.outputs[o] + CUdeviceptr(from),
+                             size_t(s.outputCapacity[o] - from)),
+            "cuMemcpyDtoH (output)");
     }
     if (std::string broken = checkCanaryTails(s); !broken.empty()) reply["canary"] = broken;
     if (req.value("download_inputs", false)) copyInputsBack(s);
@@ -393,9 +392,9 @@ void CudaRunner::flushL2(int64_t bytes) {
   }
   unsigned long long vectors = (unsigned long long)(bytes / 16);
   void* params[] = {&flush_, &vectors, &flushSink_};
-  d_->check(d_->cuLaunchKernel(flushKernel_, harnessGrid_, 1, 1, 256, 1, 1, 0, nullptr, params,
-                               nullptr),
-            "cuLaunchKernel (L2 flush)");
+  d_->check(
+      d_->cuLaunchKernel(flushKernel_, harnessGrid_, 1, 1, 256, 1, 1, 0, nullptr, params, nullptr),
+      "cuLaunchKernel (L2 flush)");
 }
 
 }  // namespace kevo::worker

@@ -213,7 +213,8 @@ json call(WorkerState& s, const json& req) {
   auto t1 = std::chrono::steady_clock::now();
   int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
   int64_t untimed = std::chrono::duration_cast<std::chrono::nanoseconds>(t0 - flushStart).count();
-  return {{"rc", rc}, {"ns", ns}, {"untimed_ns", untimed}, {"leftover_threads", leftoverThreads(s)}};
+  return {
+      {"rc", rc}, {"ns", ns}, {"untimed_ns", untimed}, {"leftover_threads", leftoverThreads(s)}};
 }
 
 json flush(WorkerState& s, const json& req) {

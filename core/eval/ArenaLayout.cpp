@@ -33,10 +33,9 @@ ArenaLayout makeArenaLayout(const problem::ConcreteShapes& shapes, int sets) {
 
 nlohmann::json describeSets(const problem::ConcreteShapes& shapes, const ArenaLayout& layout) {
   auto tensor = [](const problem::ConcreteTensor& t, const BufferSlot& s) {
-    return nlohmann::json{
-        {"offset", s.offset}, {"bytes", s.bytes},          {"capacity", s.capacity},
-        {"dtype", problem::abiDtypeCode(t.dtype)}, {"shape", t.shape},
-        {"element_bytes", problem::dtypeSize(t.dtype)}};
+    return nlohmann::json{{"offset", s.offset},     {"bytes", s.bytes},
+                          {"capacity", s.capacity}, {"dtype", problem::abiDtypeCode(t.dtype)},
+                          {"shape", t.shape},       {"element_bytes", problem::dtypeSize(t.dtype)}};
   };
   nlohmann::json sets = nlohmann::json::array();
   for (size_t k = 0; k < layout.inputs.size(); ++k) {

@@ -307,11 +307,11 @@ class KernelSession {
     auto reply =
         worker_.request({{"cmd", "sample_outputs"}, {"set", set}, {"indices", indices}}, timeout_);
     if (reply && reply->value("ok", false)) return true;
-    failure_ = reply ? Failure{reply->contains("cuda_error") ? Verdict::Crash : Verdict::Rejected,
-                               "copying the sampled outputs back failed: " + reply->dump(),
-                               std::nullopt}
-                     : fromWorkerFailure(*worker_.failure(), timeout_,
-                                         "while copying the sampled outputs back");
+    failure_ =
+        reply ? Failure{reply->contains("cuda_error") ? Verdict::Crash : Verdict::Rejected,
+                        "copying the sampled outputs back failed: " + reply->dump(), std::nullopt}
+              : fromWorkerFailure(*worker_.failure(), timeout_,
+                                  "while copying the sampled outputs back");
     return false;
   }
 
@@ -587,8 +587,7 @@ EvaluationResult Evaluator::evaluate(const Problem& problem, const std::string& 
       if (!timedOnly)
         for (int k = 0; k < sets; ++k)
           for (PoisonPattern p : {PoisonPattern::A, PoisonPattern::B})
-            if (!ks.call(k, p, true, &expected[size_t(k)], &pristine[size_t(k)], rng))
-              return false;
+            if (!ks.call(k, p, true, &expected[size_t(k)], &pristine[size_t(k)], rng)) return false;
       if (!timing) return true;
       for (int k = 0; k < sets; ++k)
         if (!ks.call(k, PoisonPattern::A, false, &expected[size_t(k)], &pristine[size_t(k)], rng))

@@ -53,13 +53,30 @@ std::optional<double> number(std::string text) {
 
 // The factor from a unit ncu prints to seconds, bytes or bytes per second.
 double unitScale(const std::string& unit) {
-  static const std::map<std::string, double> scale = {
-      {"ns", 1e-9},           {"nsecond", 1e-9},     {"us", 1e-6},          {"usecond", 1e-6},
-      {"ms", 1e-3},           {"msecond", 1e-3},     {"s", 1},              {"second", 1},
-      {"byte", 1},            {"Kbyte", 1e3},        {"Mbyte", 1e6},        {"Gbyte", 1e9},
-      {"byte/block", 1},      {"Kbyte/block", 1e3},  {"byte/s", 1},         {"Kbyte/s", 1e3},
-      {"Mbyte/s", 1e6},       {"Gbyte/s", 1e9},      {"Tbyte/s", 1e12},     {"byte/second", 1},
-      {"Kbyte/second", 1e3},  {"Mbyte/second", 1e6}, {"Gbyte/second", 1e9}, {"Tbyte/second", 1e12}};
+  static const std::map<std::string, double> scale = {{"ns", 1e-9},
+                                                      {"nsecond", 1e-9},
+                                                      {"us", 1e-6},
+                                                      {"usecond", 1e-6},
+                                                      {"ms", 1e-3},
+                                                      {"msecond", 1e-3},
+                                                      {"s", 1},
+                                                      {"second", 1},
+                                                      {"byte", 1},
+                                                      {"Kbyte", 1e3},
+                                                      {"Mbyte", 1e6},
+                                                      {"Gbyte", 1e9},
+                                                      {"byte/block", 1},
+                                                      {"Kbyte/block", 1e3},
+                                                      {"byte/s", 1},
+                                                      {"Kbyte/s", 1e3},
+                                                      {"Mbyte/s", 1e6},
+                                                      {"Gbyte/s", 1e9},
+                                                      {"Tbyte/s", 1e12},
+                                                      {"byte/second", 1},
+                                                      {"Kbyte/second", 1e3},
+                                                      {"Mbyte/second", 1e6},
+                                                      {"Gbyte/second", 1e9},
+                                                      {"Tbyte/second", 1e12}};
   auto it = scale.find(unit);
   return it == scale.end() ? 1 : it->second;
 }
@@ -120,7 +137,8 @@ std::string explainStall(const std::string& reason) {
        "waiting for shared memory or special-function results; look for bank conflicts"},
       {"mio_throttle", "the shared-memory (MIO) queue is full; fewer, wider shared accesses help"},
       {"lg_throttle", "the global-memory (LSU) queue is full; 16-byte accesses mean fewer of them"},
-      {"barrier", "waiting at __syncthreads: uneven work between a block's warps, or many barriers"},
+      {"barrier",
+       "waiting at __syncthreads: uneven work between a block's warps, or many barriers"},
       {"membar", "waiting on memory fences"},
       {"math_pipe_throttle", "a math pipe is saturated: the kernel is bound by that unit"},
       {"wait", "fixed-latency dependencies; more independent instructions per thread help"},
@@ -155,9 +173,9 @@ std::vector<NcuKernelProfile> parseNcuCsv(const std::string& text) {
   if (header + 1 >= lines.size()) {
     std::string said;
     for (const auto& m : messages) said += "\n  " + m;
-    throw std::runtime_error("Nsight Compute reported no kernel" +
-                             (said.empty() ? std::string(" (its output was empty)")
-                                           : std::string(":") + said));
+    throw std::runtime_error(
+        "Nsight Compute reported no kernel" +
+        (said.empty() ? std::string(" (its output was empty)") : std::string(":") + said));
   }
   std::vector<std::string> names = splitCsv(lines[header]);
   std::vector<std::string> units = splitCsv(lines[header + 1]);
@@ -166,7 +184,8 @@ std::vector<NcuKernelProfile> parseNcuCsv(const std::string& text) {
   for (size_t i = 0; i < names.size(); ++i) column[names[i]] = i;
   static const std::regex stallPerIssue(
       R"(^smsp__average_warps_issue_stalled_(\w+)_per_issue_active\.ratio$)");
-  static const std::regex stallLatency(R"(^smsp__average_warp_latency_issue_stalled_(\w+)\.ratio$)");
+  static const std::regex stallLatency(
+      R"(^smsp__average_warp_latency_issue_stalled_(\w+)\.ratio$)");
 
   std::vector<NcuKernelProfile> kernels;
   for (size_t row = header + (haveUnits ? 2 : 1); row < lines.size(); ++row) {

@@ -36,8 +36,7 @@ SanitizerReport parseSanitizerLog(const std::string& tool, const std::string& lo
       continue;
     }
     if (body.empty() || body.find("COMPUTE-SANITIZER") != std::string::npos ||
-        body.rfind("Target application", 0) == 0 ||
-        body.rfind("LEAK SUMMARY", 0) == 0)
+        body.rfind("Target application", 0) == 0 || body.rfind("LEAK SUMMARY", 0) == 0)
       continue;
     if (body[0] == ' ') {
       size_t start = body.find_first_not_of(' ');

@@ -2,7 +2,9 @@
 
 namespace kevo::store {
 
-std::string profileLabel(int64_t nodeId) { return "node " + std::to_string(nodeId); }
+std::string profileLabel(int64_t nodeId) {
+  return "node " + std::to_string(nodeId);
+}
 
 NodeProfiles latestNodeProfiles(const SessionStore& store) {
   NodeProfiles out;

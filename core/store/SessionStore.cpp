@@ -409,10 +409,10 @@ std::vector<StoredEvaluation> SessionStore::evaluations() const {
 
 std::vector<StoredEvaluation> SessionStore::evaluationsWithRole(const std::string& role) const {
   const Database& db = impl().db;
-  Statement s(db,
-              std::string("SELECT ") + kEvaluationColumns +
-                  " FROM evaluations WHERE role = ?1 ORDER BY id",
-              "reading " + role + " evaluations");
+  Statement s(
+      db,
+      std::string("SELECT ") + kEvaluationColumns + " FROM evaluations WHERE role = ?1 ORDER BY id",
+      "reading " + role + " evaluations");
   s.bind(1, std::string_view(role));
   std::vector<StoredEvaluation> out;
   while (s.step()) out.push_back(readEvaluation(s, db.label()));

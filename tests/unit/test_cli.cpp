@@ -142,8 +142,8 @@ class CliTest : public QObject {
     QVERIFY2(eval.err.contains("cuda") && eval.err.contains("libcuda.so.1"), eval.err.constData());
     Run hw = cli({"hw", "--backend", "cuda"});
     QCOMPARE(hw.exitCode, 4);
-    Run bad = cli({"eval", "--backend", "rocm", "--problem", "add_relu", "--source",
-                   kernel("good.cpp")});
+    Run bad =
+        cli({"eval", "--backend", "rocm", "--problem", "add_relu", "--source", kernel("good.cpp")});
     QCOMPARE(bad.exitCode, 2);
     QVERIFY(bad.err.contains("unknown backend"));
   }

@@ -13,9 +13,9 @@
 #include "backend/LaunchPlan.h"
 #include "backend/ResourceUsage.h"
 #include "gpu/HarnessKernelsPtx.h"
+#include "problem/ProblemLibrary.h"
 #include "profile/NcuReport.h"
 #include "profile/SanitizerReport.h"
-#include "problem/ProblemLibrary.h"
 #include "search/NodeEvaluator.h"
 #include "synth/Recipe.h"
 
@@ -264,9 +264,9 @@ class CudaBackendTest : public QObject {
       profile::parseNcuCsv(text.str());
       QFAIL("an ncu log without a table was accepted");
     } catch (const std::runtime_error& e) {
-      QVERIFY2(std::string(e.what()).find("Failed to prepare kernel for profiling") !=
-                   std::string::npos,
-               e.what());
+      QVERIFY2(
+          std::string(e.what()).find("Failed to prepare kernel for profiling") != std::string::npos,
+          e.what());
     }
     QVERIFY_THROWS_EXCEPTION(std::runtime_error, profile::parseNcuCsv(""));
   }

@@ -259,8 +259,8 @@ class GuiTest : public QObject {
       e.role = store::kProfileRole;
       e.label = store::profileLabel(*best);
       e.verdict = "ok";
-      e.result = {{"tool", "ncu"}, {"shape_set", "training"}, {"verdict", "ok"},
-                  {"kernels", kernels}};
+      e.result = {
+          {"tool", "ncu"}, {"shape_set", "training"}, {"verdict", "ok"}, {"kernels", kernels}};
       store.addEvaluation(e);
     }
     QTRY_VERIFY_WITH_TIMEOUT(label->text().contains("add_relu_naive"), 10000);

@@ -20,7 +20,8 @@ class ProblemSpecTest : public QObject {
     QCOMPARE(problem::evaluateExpression("cdiv(N, 256)", t), int64_t(4));
     QCOMPARE(problem::evaluateExpression("cdiv(1024, 256)", t), int64_t(4));
     QCOMPARE(problem::evaluateExpression("cdiv(0, 256)", t), int64_t(0));
-    QVERIFY_THROWS_EXCEPTION(problem::ExpressionError, problem::evaluateExpression("cdiv(N, 0)", t));
+    QVERIFY_THROWS_EXCEPTION(problem::ExpressionError,
+                             problem::evaluateExpression("cdiv(N, 0)", t));
     QVERIFY_THROWS_EXCEPTION(problem::ExpressionError, problem::evaluateExpression("ceil(N)", t));
   }
 

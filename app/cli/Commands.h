@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "CliSupport.h"
 #include "eval/EvaluationResult.h"
 #include "search/SearchRunner.h"
 #include "search/SearchTree.h"
@@ -28,6 +29,9 @@ int runSanitizeCommand(const std::vector<std::string>& args);
 // session holds no search or a damaged one).
 search::SearchTree loadTree(const store::SessionStore& s);
 search::SearchConfig loadConfig(const store::SessionStore& s, const std::string& file);
+// The node --best or --node N names in `tree` (UsageError / InputError naming `command`).
+int64_t chosenNode(const search::SearchTree& tree, const Args& args, const std::string& file,
+                   const std::string& command);
 
 // The readable report of one evaluation (shared by eval and survey).
 void printEvaluation(const eval::EvaluationResult& result);

@@ -380,6 +380,26 @@ search::SearchConfig loadConfig(const store::SessionStore& s, const std::string&
   }
 }
 
+int64_t chosenNode(const search::SearchTree& tree, const Args& args, const std::string& file,
+                   const std::string& command) {
+  if (args.flag("best")) {
+    auto best = tree.best();
+    if (!best) throw InputError(file + ": no correct kernel in this session yet");
+    return *best;
+  }
+  if (auto n = args.value("node")) {
+    int64_t id = 0;
+    try {
+      id = std::stoll(*n);
+    } catch (const std::exception&) {
+      throw UsageError("--node expects a node id, got \"" + *n + "\"");
+    }
+    if (!tree.contains(id)) throw InputError(file + ": no node " + *n);
+    return id;
+  }
+  throw UsageError(command + " FILE needs --best or --node N");
+}
+
 int runExportCommand(const std::vector<std::string>& argv) {
   Args args(argv, {"node", "o", "output"}, {"best"});
   if (args.positional().size() != 1) throw UsageError("export needs one session file");
@@ -389,17 +409,7 @@ int runExportCommand(const std::vector<std::string>& argv) {
   if (!out) throw UsageError("export needs -o FILE");
   auto store = store::SessionStore::open(file, store::OpenMode::ReadOnly);
   search::SearchTree tree = loadTree(store);
-  int64_t id = 0;
-  if (args.flag("best")) {
-    auto best = tree.best();
-    if (!best) throw InputError(file + ": no correct kernel in this session yet");
-    id = *best;
-  } else if (auto n = args.value("node")) {
-    id = std::stoll(*n);
-    if (!tree.contains(id)) throw InputError(file + ": no node " + *n);
-  } else {
-    throw UsageError("export needs --best or --node N");
-  }
+  int64_t id = chosenNode(tree, args, file, "export");
   const auto& n = tree.at(id);
   std::ofstream o(*out);
   o << n.source;

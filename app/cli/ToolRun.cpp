@@ -24,17 +24,7 @@ ToolTarget resolveToolTarget(const Args& args, const std::string& tool) {
       throw InputError(file + ": a " + config.backend + " session; " + tool +
                        " runs on CUDA kernels only");
     search::SearchTree tree = loadTree(store);
-    int64_t id = 0;
-    if (args.flag("best")) {
-      auto best = tree.best();
-      if (!best) throw InputError(file + ": no correct kernel in this session yet");
-      id = *best;
-    } else if (auto n = args.value("node")) {
-      id = std::stoll(*n);
-      if (!tree.contains(id)) throw InputError(file + ": no node " + *n);
-    } else {
-      throw UsageError(tool + " FILE needs --node N or --best");
-    }
+    int64_t id = chosenNode(tree, args, file, tool);
     t.source = tree.at(id).source;
     t.flags = tree.at(id).flags;
     t.label = store::profileLabel(id);

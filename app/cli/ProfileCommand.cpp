@@ -48,13 +48,13 @@ int runProfileCommand(const std::vector<std::string>& argv) {
       args.value("shape-set")
           .value_or(problem.findShapeSet("training") ? "training" : problem.shapeSets.front().name);
 
+  std::vector<std::string> relax = relaxedLayers(args, kDefaultRelax);
   auto ncu = findCudaTool("ncu", args.value("ncu"), "KEVO_NCU");
   if (!ncu)
     throw std::runtime_error(
         "Nsight Compute (ncu) was not found (--ncu PATH, $KEVO_NCU, the CUDA toolkit's bin/, "
         "PATH); without it `kevo-cli eval --backend cuda` still shows ptxas's kernel resources "
         "and the roofline");
-  std::vector<std::string> relax = relaxedLayers(args, kDefaultRelax);
   // The first call's launches: every kernel of a launch plan once; a library-form kernel's
   // first launches.
   size_t planLaunches = backend::parseLaunchPlan(source).launches.size();

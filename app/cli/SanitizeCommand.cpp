@@ -117,11 +117,6 @@ int runSanitizeCommand(const std::vector<std::string>& argv) {
   } else {
     targets.push_back(resolveToolTarget(args, "sanitize"));
   }
-  auto sanitizer = findCudaTool("compute-sanitizer", args.value("sanitizer"), "KEVO_SANITIZER");
-  if (!sanitizer)
-    throw std::runtime_error(
-        "compute-sanitizer was not found (--sanitizer PATH, $KEVO_SANITIZER, the CUDA toolkit's "
-        "bin/, PATH)");
   std::vector<std::string> tools;
   {
     std::istringstream s(args.value("tool").value_or("memcheck,racecheck,initcheck"));
@@ -132,6 +127,11 @@ int runSanitizeCommand(const std::vector<std::string>& argv) {
     }
   }
   std::vector<std::string> relax = relaxedLayers(args, kDefaultRelax);
+  auto sanitizer = findCudaTool("compute-sanitizer", args.value("sanitizer"), "KEVO_SANITIZER");
+  if (!sanitizer)
+    throw std::runtime_error(
+        "compute-sanitizer was not found (--sanitizer PATH, $KEVO_SANITIZER, the CUDA toolkit's "
+        "bin/, PATH)");
   double timeout = args.value("timeout") ? std::stod(*args.value("timeout")) : 600;
   hw::HardwareInfo cpu = machineHardware();
   bool json = args.flag("json");

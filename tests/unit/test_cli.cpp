@@ -148,6 +148,36 @@ class CliTest : public QObject {
     QVERIFY(bad.err.contains("unknown backend"));
   }
 
+  // profile and sanitize say what is missing (exit 4: environment), refuse what cannot be
+  // (exit 2: usage; exit 3: a CPU session), and never touch a GPU to find that out.
+  void profileAndSanitizeExplainWhatIsMissing() {
+    QString source = QString(KEVO_SOURCE_DIR) + "/resources/problems/add_relu/baseline.cu";
+    Run noNcu =
+        cli({"profile", "--problem", "add_relu", "--source", source, "--ncu", "/nonexistent/ncu"});
+    QCOMPARE(noNcu.exitCode, 4);
+    QVERIFY2(noNcu.err.contains("Nsight Compute (ncu) was not found"), qPrintable(noNcu.err));
+    Run noSanitizer = cli({"sanitize", "--problem", "add_relu", "--source", source, "--sanitizer",
+                           "/nonexistent/compute-sanitizer"});
+    QCOMPARE(noSanitizer.exitCode, 4);
+    QVERIFY(noSanitizer.err.contains("compute-sanitizer was not found"));
+    Run badLayer = cli({"profile", "--problem", "add_relu", "--source", source, "--relax", "dns"});
+    QCOMPARE(badLayer.exitCode, 2);
+    QVERIFY(badLayer.err.contains("no sandbox layer \"dns\""));
+    Run badTool = cli({"sanitize", "--problem", "add_relu", "--source", source, "--tool", "x"});
+    QCOMPARE(badTool.exitCode, 2);
+
+    QTemporaryDir dir;
+    QString session = dir.filePath("cpu.kevo");
+    Run search = cli({"search", "--problem", "add_relu", "--budget", "1", "--shape-set",
+                      "inference", "-o", session});
+    QVERIFY2(search.exitCode == 0 || search.exitCode == 1, qPrintable(search.err));
+    Run cpuSession = cli({"sanitize", session, "--finalists", "2"});
+    QCOMPARE(cpuSession.exitCode, 3);
+    QVERIFY(cpuSession.err.contains("a cpu session"));
+    Run noNode = cli({"profile", session});
+    QCOMPARE(noNode.exitCode, 3);
+  }
+
   void buildCompilesWithoutRunning() {
     Run cpu = cli({"build", "--source", kernel("good.cpp"), "--json"});
     QCOMPARE(cpu.exitCode, 0);

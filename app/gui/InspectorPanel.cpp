@@ -322,9 +322,9 @@ void InspectorPanel::fillNcu(const search::SearchNode& n) {
   auto it = ncuProfiles_.find(n.id);
   if (it == ncuProfiles_.end()) {
     ncu_->setVisible(backend_ == "cuda");
-    ncu_->setText(QString("<i>No Nsight Compute profile of this node yet: <code>kevo-cli profile "
-                          "%1 --node %2</code> (a CUDA search profiles its best node itself "
-                          "when ncu is installed).</i>")
+    ncu_->setText(QString("<i>No Nsight Compute profile of this node yet: Node &gt; Profile with "
+                          "Nsight Compute, or <code>kevo-cli profile %1 --node %2</code> (a "
+                          "CUDA search profiles its best node itself when ncu is installed).</i>")
                       .arg(sessionFile_.isEmpty() ? QString("FILE") : sessionFile_.toHtmlEscaped())
                       .arg(n.id));
     return;

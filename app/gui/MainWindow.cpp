@@ -20,6 +20,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPointer>
+#include <QProcess>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
@@ -186,6 +187,8 @@ void MainWindow::buildActions() {
       inspector_->setCurrentIndex(1);
     }
   });
+  profileAction_ =
+      nodeMenu_->addAction("Profile with &Nsight Compute", this, &MainWindow::profileSelected);
   copyAction_ = nodeMenu_->addAction("Cop&y source", QKeySequence("Ctrl+Shift+C"), this, [this] {
     if (const auto* n = selected_ ? nodeModel_.node(*selected_) : nullptr)
       QApplication::clipboard()->setText(QString::fromStdString(n->source));
@@ -684,6 +687,56 @@ void MainWindow::rebuildRecentMenu() {
   QStringList recent = QSettings().value("recent").toStringList();
   for (const QString& f : recent) recentMenu_->addAction(f, this, [this, f] { openSession(f); });
   recentMenu_->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::profileSelected() {
+  const auto* n = selected_ ? nodeModel_.node(*selected_) : nullptr;
+  if (!n) return;
+  if (controller_.config().backend != "cuda") {
+    error("Nsight Compute profiles CUDA kernels: this is a " +
+          QString::fromStdString(controller_.config().backend) + " session");
+    return;
+  }
+  if (!n->ok()) {
+    error(QString("node %1 has no correct evaluation to profile").arg(n->id));
+    return;
+  }
+  if (profiling_) {
+    statusBar()->showMessage("a profile is already being made; wait for it", 5000);
+    return;
+  }
+  QString cli = qEnvironmentVariable("KEVO_CLI");
+  if (cli.isEmpty()) cli = QCoreApplication::applicationDirPath() + "/kevo-cli";
+  int64_t id = n->id;
+  profiling_ = new QProcess(this);
+  profiling_->setProgram(cli);
+  profiling_->setArguments({controller_.file(), "--node", QString::number(id), "--quiet"});
+  connect(profiling_, &QProcess::finished, this, [this, id](int code, QProcess::ExitStatus status) {
+    QString err = QString::fromUtf8(profiling_->readAllStandardError()).trimmed();
+    profiling_->deleteLater();
+    profiling_ = nullptr;
+    if (status == QProcess::NormalExit && code == 0) {
+      controller_.reloadProfiles();
+      log_->appendPlainText(QString("Nsight Compute profile of node %1 stored").arg(id));
+      statusBar()->showMessage(QString("Nsight Compute profile of node %1 stored").arg(id), 5000);
+    } else {
+      error(QString("profiling node %1 failed: %2")
+                .arg(id)
+                .arg(err.isEmpty() ? "kevo-cli exited with code " + QString::number(code) : err));
+    }
+  });
+  connect(profiling_, &QProcess::errorOccurred, this, [this, cli](QProcess::ProcessError e) {
+    if (e != QProcess::FailedToStart) return;
+    profiling_->deleteLater();
+    profiling_ = nullptr;
+    error("cannot start " + cli + " to profile the node");
+  });
+  statusBar()->showMessage(
+      QString("profiling node %1 with Nsight Compute (the kernel runs many times over)...")
+          .arg(id));
+  log_->appendPlainText(
+      QString("profiling node %1: %2 %3").arg(id).arg(cli, profiling_->arguments().join(' ')));
+  profiling_->start();
 }
 
 void MainWindow::error(const QString& text) {

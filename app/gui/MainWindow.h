@@ -13,6 +13,7 @@
 #include "SessionController.h"
 
 class QLabel;
+class QProcess;
 class QTableView;
 class QPlainTextEdit;
 class QLineEdit;
@@ -54,6 +55,9 @@ class MainWindow : public QMainWindow {
   void expandSelected(const QString& memoryOperator, const QString& hint);
   void editAndEvaluateSelected(const QString& newSource);
   void pinSelectedAsBaseline();
+  // Runs `kevo-cli profile FILE --node N` (Nsight Compute) in the background; the stored
+  // profile then shows in the Profile tab, a failure in an error message.
+  void profileSelected();
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -102,7 +106,8 @@ class MainWindow : public QMainWindow {
   QMenu* nodeMenu_ = nullptr;
   QAction *runAction_, *pauseAction_, *stepAction_, *stopAction_, *closeAction_;
   QAction *pinAction_, *pruneAction_, *baselineAction_, *editAction_, *copyAction_, *exportAction_,
-      *compareAction_, *hintAction_;
+      *compareAction_, *hintAction_, *profileAction_;
+  QProcess* profiling_ = nullptr;  // the kevo-cli profile run in progress
   std::optional<int64_t> selected_;
   int64_t pinnedBaseline_ = 0;
   int evaluatedCount_ = 0;

@@ -264,6 +264,18 @@ void SessionController::publishFromEngine(const search::SearchEvent& e) {
   }
 }
 
+void SessionController::reloadProfiles() {
+  if (file_.isEmpty()) return;
+  try {
+    auto reader = store::SessionStore::open(file_.toStdString(), store::OpenMode::ReadOnly);
+    knownProfiles_ = store::latestNodeProfiles(reader);
+  } catch (const std::exception& e) {
+    emit errorOccurred(QString::fromStdString(e.what()));
+    return;
+  }
+  emit profilesLoaded(knownProfiles_);
+}
+
 void SessionController::pollFile() {
   if (polling_ || file_.isEmpty()) return;
   polling_ = true;

@@ -32,9 +32,11 @@ using namespace kevo;
 namespace {
 
 // A session written by a synthetic search (no compiler): realistic nodes, quickly.
-void writeSyntheticSession(const std::string& file, int evaluations) {
+void writeSyntheticSession(const std::string& file, int evaluations,
+                           const std::string& backend = "cpu") {
   auto store = store::SessionStore::create(file);
   search::SearchConfig c;
+  c.backend = backend;
   c.problem = std::string(KEVO_TEST_FIXTURES_DIR) + "/problems/scale";
   c.seed = 3;
   store.setMeta("problem_id", "scale");
@@ -267,6 +269,48 @@ class GuiTest : public QObject {
     QVERIFY2(label->text().contains("memory SOL 76.1%"), qPrintable(label->text()));
     QVERIFY(label->text().contains("long_scoreboard"));
     QVERIFY(label->text().contains("Memory-bound"));
+  }
+
+  void profilingFromTheNodeMenuSaysWhatWentWrong() {
+    // Node > Profile with Nsight Compute runs kevo-cli profile in the background; on a machine
+    // without ncu or a GPU (CI) its own message reaches the user, and a CPU session is refused.
+    qputenv("KEVO_CLI", KEVO_CLI_PATH);
+    std::string cpuFile = dir_.filePath("profile-cpu.kevo").toStdString();
+    writeSyntheticSession(cpuFile, 3);
+    std::string cudaFile = dir_.filePath("profile-cuda.kevo").toStdString();
+    writeSyntheticSession(cudaFile, 3, "cuda");
+    // The error arrives in a modal box, possibly while a nested event loop runs: a timer closes
+    // it and keeps its text.
+    QString text;
+    QTimer closer;
+    closer.setInterval(50);
+    connect(&closer, &QTimer::timeout, [&] {
+      for (QWidget* w : QApplication::topLevelWidgets())
+        if (auto* box = qobject_cast<QMessageBox*>(w); box && box->isVisible()) {
+          text = box->text();
+          box->accept();
+        }
+    });
+    closer.start();
+    {
+      app::MainWindow window;
+      window.show();
+      QVERIFY(window.openSession(QString::fromStdString(cpuFile)));
+      window.selectNode(window.nodeModel().best());
+      window.profileSelected();
+      QTRY_VERIFY(!text.isEmpty());
+      QVERIFY2(text.contains("CUDA kernels"), qPrintable(text));
+    }
+    text.clear();
+    app::MainWindow window;
+    window.show();
+    QVERIFY(window.openSession(QString::fromStdString(cudaFile)));
+    window.selectNode(window.nodeModel().best());
+    window.profileSelected();
+    QTRY_VERIFY_WITH_TIMEOUT(!text.isEmpty(), 30000);
+    QVERIFY2(text.contains("profiling node") &&
+                 (text.contains("ncu") || text.contains("GPU") || text.contains("driver")),
+             qPrintable(text));
   }
 
   void realSearchAndSteering() {

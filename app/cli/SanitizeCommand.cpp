@@ -132,7 +132,8 @@ int runSanitizeCommand(const std::vector<std::string>& argv) {
     throw std::runtime_error(
         "compute-sanitizer was not found (--sanitizer PATH, $KEVO_SANITIZER, the CUDA toolkit's "
         "bin/, PATH)");
-  double timeout = args.value("timeout") ? std::stod(*args.value("timeout")) : 600;
+  // A call the tool keeps from returning becomes a timeout verdict within two minutes.
+  double timeout = args.value("timeout") ? std::stod(*args.value("timeout")) : 120;
   hw::HardwareInfo cpu = machineHardware();
   bool json = args.flag("json");
 

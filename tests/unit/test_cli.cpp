@@ -92,8 +92,15 @@ class CliTest : public QObject {
   void evalColdShapeSetIsTimedNotRejected() {
     Run r = cli({"eval", "--problem", fixture(), "--source", kernel("good.cpp"), "--shape-set",
                  "training", "--json"});
-    QCOMPARE(r.exitCode, 0);
     auto j = r.json();
+#if defined(__SANITIZE_ADDRESS__)
+    // Under AddressSanitizer the worker's replies after a flush run a few hundred microseconds
+    // slower than its calibrated ping; this microsecond kernel can then trip the cross-check.
+    if (r.exitCode == 1 &&
+        j["detail"].get<std::string>().find("timer mismatch") != std::string::npos)
+      QSKIP("timer cross-check under AddressSanitizer: not a timing build");
+#endif
+    QCOMPARE(r.exitCode, 0);
     QVERIFY2(j["verdict"].get<std::string>() == "ok", j["detail"].get<std::string>().c_str());
     QCOMPARE(j["shape_sets"][0]["cache"].get<std::string>(), std::string("cold"));
     QVERIFY(j["shape_sets"][0]["timing"]["median_seconds"].get<double>() > 0);

@@ -16,6 +16,7 @@
 #include "problem/ProblemLibrary.h"
 #include "search/NodeEvaluator.h"
 #include "search/SearchRunner.h"
+#include "store/NodeProfiles.h"
 #include "store/SessionStore.h"
 #include "synth/RulesSynthesizer.h"
 #include "util/Paths.h"
@@ -306,8 +307,12 @@ int runShowCommand(const std::vector<std::string>& argv) {
       throw InputError(file + ": no node " + *nodeArg + " (nodes 1.." +
                        std::to_string(tree.size()) + ")");
     const auto& n = tree.at(id);
+    auto profiles = store::latestNodeProfiles(store);
+    auto profile = profiles.find(id);
     if (args.flag("json")) {
-      printJson(n.toJson());
+      nlohmann::json j = n.toJson();
+      if (profile != profiles.end()) j["ncu_profile"] = profile->second;
+      printJson(j);
       return kExitOk;
     }
     std::cout << nodeLine(tree, n, tree.best()) << "\n"
@@ -330,6 +335,13 @@ int runShowCommand(const std::vector<std::string>& argv) {
                 << formatFixed(s.value("speedup", 0.0), 2) << "x over baseline, "
                 << formatFixed(100 * s.value("fraction_of_floor", 0.0), 1) << "% of floor. "
                 << s.value("explanation", "") << "\n";
+    if (profile != profiles.end()) {
+      const auto& p = profile->second;
+      std::cout << "Nsight Compute (" << p.value("created_at", "") << ", "
+                << p.value("shape_set", "") << "):\n";
+      for (const auto& k : p.value("kernels", nlohmann::json::array()))
+        std::cout << "  " << k.value("kernel", "") << ": " << k.value("diagnosis", "") << "\n";
+    }
     std::cout << "source:\n" << n.source << "\n";
     return kExitOk;
   }

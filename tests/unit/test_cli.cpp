@@ -5,6 +5,7 @@
 
 #include "TestSupport.h"
 #include "eval/EvaluationResult.h"
+#include "store/NodeProfiles.h"
 #include "store/SessionStore.h"
 
 using namespace kevo;
@@ -178,6 +179,29 @@ class CliTest : public QObject {
     Run search = cli({"search", "--problem", "add_relu", "--budget", "1", "--shape-set",
                       "inference", "-o", session});
     QVERIFY2(search.exitCode == 0 || search.exitCode == 1, qPrintable(search.err));
+    // A profile stored for a node (as `kevo-cli profile FILE --node N` stores it) shows in
+    // `kevo-cli show --node N`, in text and JSON.
+    {
+      auto store = store::SessionStore::open(session.toStdString());
+      store::StoredEvaluation e;
+      e.problemId = "add_relu";
+      e.backend = "cuda";
+      e.role = store::kProfileRole;
+      e.label = store::profileLabel(1);
+      e.verdict = "ok";
+      e.result = {
+          {"tool", "ncu"},
+          {"shape_set", "training"},
+          {"kernels", {{{"kernel", "add_relu_naive"}, {"diagnosis", "Memory-bound: 76%"}}}}};
+      store.addEvaluation(e);
+    }
+    Run shown = cli({"show", session, "--node", "1"});
+    QCOMPARE(shown.exitCode, 0);
+    QVERIFY2(shown.out.contains("add_relu_naive: Memory-bound: 76%"), qPrintable(shown.out));
+    Run shownJson = cli({"show", session, "--node", "1", "--json"});
+    QCOMPARE(shownJson.json()["ncu_profile"]["kernels"][0]["kernel"].get<std::string>(),
+             std::string("add_relu_naive"));
+
     Run cpuSession = cli({"sanitize", session, "--finalists", "2"});
     QCOMPARE(cpuSession.exitCode, 3);
     QVERIFY(cpuSession.err.contains("a cpu session"));

@@ -266,14 +266,33 @@ void SessionController::publishFromEngine(const search::SearchEvent& e) {
 
 void SessionController::reloadProfiles() {
   if (file_.isEmpty()) return;
-  try {
-    auto reader = store::SessionStore::open(file_.toStdString(), store::OpenMode::ReadOnly);
-    knownProfiles_ = store::latestNodeProfiles(reader);
-  } catch (const std::exception& e) {
-    emit errorOccurred(QString::fromStdString(e.what()));
-    return;
-  }
-  emit profilesLoaded(knownProfiles_);
+  QString file = file_;
+  // A session read: on the engine thread, like the follow-up polls; delivered on the GUI thread.
+  QMetaObject::invokeMethod(
+      &pollWorker_,
+      [this, file] {
+        store::NodeProfiles profiles;
+        QString error;
+        try {
+          auto reader = store::SessionStore::open(file.toStdString(), store::OpenMode::ReadOnly);
+          profiles = store::latestNodeProfiles(reader);
+        } catch (const std::exception& e) {
+          error = QString::fromStdString(e.what());
+        }
+        QMetaObject::invokeMethod(
+            this,
+            [this, file, profiles, error] {
+              if (file != file_) return;
+              if (!error.isEmpty()) {
+                emit errorOccurred(error);
+                return;
+              }
+              knownProfiles_ = profiles;
+              emit profilesLoaded(profiles);
+            },
+            Qt::QueuedConnection);
+      },
+      Qt::QueuedConnection);
 }
 
 void SessionController::pollFile() {

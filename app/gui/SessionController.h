@@ -44,7 +44,8 @@ class SessionController : public QObject {
   bool isRunning() const { return running_; }
   bool isFollowing() const { return followTimer_.isActive(); }
   const QString& file() const { return file_; }
-  // Reads the session's Nsight Compute profiles again (after a kevo-cli profile run).
+  // Reads the session's Nsight Compute profiles again (after a kevo-cli profile run), off the
+  // GUI thread; profilesLoaded follows.
   void reloadProfiles();
   const problem::Problem& problem() const { return problem_; }
   const hw::HardwareInfo& hardware() const { return hardware_; }
